@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs the system packages tsnotary's tests and sandbox use, when missing:
+# the Go notary client and notary-server (the oracle), SoftHSM2 (PKCS#11 token), openssl, tmux
+# (pseudo-terminal tests). Debian/Ubuntu only; skips when everything is present.
+set -euo pipefail
+need=()
+command -v notary >/dev/null 2>&1 || need+=(notary)
+command -v notary-server >/dev/null 2>&1 || need+=(notary)
+command -v softhsm2-util >/dev/null 2>&1 || need+=(softhsm2)
+command -v pkcs11-tool >/dev/null 2>&1 || need+=(opensc)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
+command -v tmux >/dev/null 2>&1 || need+=(tmux)
+command -v script >/dev/null 2>&1 || need+=(bsdutils)
+if [ ${#need[@]} -eq 0 ]; then exit 0; fi
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+echo "installing: ${need[*]}"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null

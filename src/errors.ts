@@ -1,0 +1,140 @@
+/**
+ * The one error model of tsnotary. Every layer throws NotaryError (or lets a plain Error
+ * escape, which the CLI renders as an internal error); only src/cli renders them.
+ *
+ * `message` keeps Go notary's wording so scripts matching on it keep working; `hint` and
+ * `cause` carry what Go hides (which server, which key, what to do next).
+ */
+
+/** Exit codes per error class. Go exits 1 for everything; we keep 1 as the generic code so
+ * scripts testing `!= 0` work, and use distinct codes for classes scripts may want to branch on. */
+export const ExitCode = {
+  ok: 0,
+  generic: 1,
+  usage: 2,
+  notFound: 3,
+  network: 4,
+  auth: 5,
+  integrity: 6,
+  keys: 7,
+  aborted: 8,
+} as const;
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+export type ErrorCode =
+  | 'USAGE'
+  | 'INVALID_INPUT'
+  | 'INVALID_GUN'
+  | 'INVALID_ROLE'
+  | 'CONFIG'
+  | 'IO'
+  | 'NOT_FOUND'
+  | 'NO_TRUST_DATA'
+  | 'OFFLINE'
+  | 'NETWORK'
+  | 'TLS'
+  | 'TIMEOUT'
+  | 'SERVER'
+  | 'SERVER_REJECTED'
+  | 'UNAUTHORIZED'
+  | 'VERSION_CONFLICT'
+  | 'BAD_RESPONSE'
+  | 'METADATA_INVALID'
+  | 'SIGNATURE'
+  | 'THRESHOLD'
+  | 'EXPIRED'
+  | 'ROLLBACK'
+  | 'HASH_MISMATCH'
+  | 'ROOT_ROTATION'
+  | 'TRUST_PINNING'
+  | 'KEY_NOT_FOUND'
+  | 'KEY_INVALID'
+  | 'KEY_EXISTS'
+  | 'PASSPHRASE'
+  | 'NO_PASSPHRASE_INPUT'
+  | 'SIGNING_KEYS_MISSING'
+  | 'CHANGELIST'
+  | 'PKCS11'
+  | 'ABORTED'
+  | 'UNSUPPORTED'
+  | 'INTERNAL';
+
+const defaultExit: Record<ErrorCode, ExitCodeValue> = {
+  USAGE: ExitCode.usage,
+  INVALID_INPUT: ExitCode.usage,
+  INVALID_GUN: ExitCode.usage,
+  INVALID_ROLE: ExitCode.usage,
+  CONFIG: ExitCode.usage,
+  IO: ExitCode.generic,
+  NOT_FOUND: ExitCode.notFound,
+  NO_TRUST_DATA: ExitCode.notFound,
+  OFFLINE: ExitCode.network,
+  NETWORK: ExitCode.network,
+  TLS: ExitCode.network,
+  TIMEOUT: ExitCode.network,
+  SERVER: ExitCode.network,
+  SERVER_REJECTED: ExitCode.generic,
+  UNAUTHORIZED: ExitCode.auth,
+  VERSION_CONFLICT: ExitCode.generic,
+  BAD_RESPONSE: ExitCode.integrity,
+  METADATA_INVALID: ExitCode.integrity,
+  SIGNATURE: ExitCode.integrity,
+  THRESHOLD: ExitCode.integrity,
+  EXPIRED: ExitCode.integrity,
+  ROLLBACK: ExitCode.integrity,
+  HASH_MISMATCH: ExitCode.integrity,
+  ROOT_ROTATION: ExitCode.integrity,
+  TRUST_PINNING: ExitCode.integrity,
+  KEY_NOT_FOUND: ExitCode.keys,
+  KEY_INVALID: ExitCode.keys,
+  KEY_EXISTS: ExitCode.keys,
+  PASSPHRASE: ExitCode.keys,
+  NO_PASSPHRASE_INPUT: ExitCode.keys,
+  SIGNING_KEYS_MISSING: ExitCode.keys,
+  CHANGELIST: ExitCode.generic,
+  PKCS11: ExitCode.keys,
+  ABORTED: ExitCode.aborted,
+  UNSUPPORTED: ExitCode.usage,
+  INTERNAL: ExitCode.generic,
+};
+
+export interface NotaryErrorOptions {
+  /** What to do about it, one sentence. Printed on its own line after the message. */
+  hint?: string;
+  /** The underlying error (network error, parse error, ...). Shown with -D, summarised otherwise. */
+  cause?: unknown;
+  /** Override the class exit code. */
+  exitCode?: ExitCodeValue;
+  /** Structured details for JSON error output (role, keyIds, server, ...). */
+  details?: Record<string, unknown>;
+  /** Print the command's usage block before the error (Go does this for argument errors). */
+  showUsage?: boolean;
+}
+
+export class NotaryError extends Error {
+  readonly code: ErrorCode;
+  readonly hint: string | undefined;
+  readonly exitCode: ExitCodeValue;
+  readonly details: Record<string, unknown> | undefined;
+  readonly showUsage: boolean;
+
+  constructor(code: ErrorCode, message: string, options: NotaryErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'NotaryError';
+    this.code = code;
+    this.hint = options.hint;
+    this.exitCode = options.exitCode ?? defaultExit[code];
+    this.details = options.details;
+    this.showUsage = options.showUsage ?? false;
+  }
+}
+
+export function isNotaryError(e: unknown, code?: ErrorCode): e is NotaryError {
+  return e instanceof NotaryError && (code === undefined || e.code === code);
+}
+
+/** Message of any thrown value, for wrapping foreign errors. */
+export function errorMessage(e: unknown): string {
+  if (e instanceof Error) return e.message;
+  return String(e);
+}
