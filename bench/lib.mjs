@@ -1,0 +1,138 @@
+// Shared plumbing for the benchmarks: a real notary-server, trust dirs, hyperfine runs paired
+// with the Go client, and Go-format changelist files to stage large changes quickly.
+import { execFileSync, spawn } from 'node:child_process';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const tsBin = `node ${join(root, 'bin', 'tsnotary.js')}`;
+export const goBin = 'notary';
+export const resultsDir = join(root, 'bench', 'results');
+
+export const passEnv = {
+  NOTARY_ROOT_PASSPHRASE: 'bench-root-pass',
+  NOTARY_TARGETS_PASSPHRASE: 'bench-targets-pass',
+  NOTARY_SNAPSHOT_PASSPHRASE: 'bench-snapshot-pass',
+  NOTARY_DELEGATION_PASSPHRASE: 'bench-delegation-pass',
+};
+Object.assign(process.env, passEnv);
+
+export function tempDir(prefix) {
+  return mkdtempSync(join(tmpdir(), `tsnotary-bench-${prefix}-`));
+}
+
+function freePort() {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => res(port));
+    });
+  });
+}
+
+/** A real notary-server on a free loopback port (memory storage). */
+export async function startServer() {
+  const port = await freePort();
+  const dir = tempDir('server');
+  const cfg = join(dir, 'server.json');
+  writeFileSync(
+    cfg,
+    JSON.stringify({
+      server: { http_addr: `127.0.0.1:${port}` },
+      trust_service: { type: 'local', key_algorithm: 'ecdsa' },
+      storage: { backend: 'memory' },
+      logging: { level: 'error' },
+    }),
+  );
+  const child = spawn('notary-server', ['-config', cfg], { stdio: 'ignore' });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 200; i++) {
+    try {
+      const r = await fetch(`${url}/_notary_server/health`);
+      if (r.ok) break;
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { url, stop: () => child.kill('SIGTERM') };
+}
+
+/** Runs a client command synchronously (setup steps), throwing with its output on failure. */
+export function sh(cmd) {
+  return execFileSync('sh', ['-c', cmd], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/**
+ * Writes N Go-format `addhash`-style changelist files (create/target) into dir: the same bytes
+ * `notary addhash` writes, without spawning N processes.
+ */
+export function writeAdditions(changelistDir, n, role = 'targets', prefix = 'bench/file') {
+  mkdirSync(changelistDir, { recursive: true, mode: 0o700 });
+  const base = BigInt(Date.now()) * 1_000_000n;
+  for (let i = 0; i < n; i++) {
+    const body = randomBytes(16);
+    const meta = {
+      length: 1000 + i,
+      hashes: {
+        sha256: createHash('sha256').update(body).digest('base64'),
+        sha512: createHash('sha512').update(body).digest('base64'),
+      },
+    };
+    const change = {
+      action: 'create',
+      role,
+      type: 'target',
+      path: `${prefix}-${String(i).padStart(6, '0')}`,
+      data: Buffer.from(JSON.stringify(meta)).toString('base64'),
+    };
+    const name = `${String(base + BigInt(i)).padStart(20, '0')}_${randomUUID()}.change`;
+    writeFileSync(join(changelistDir, name), JSON.stringify(change), { mode: 0o600 });
+  }
+}
+
+/**
+ * hyperfine over named commands in one run (so both clients see the same machine state),
+ * returning mean seconds per name.
+ */
+export function hyperfine(name, commands, { runs = 10, warmup = 2, prepare, shell = true } = {}) {
+  mkdirSync(resultsDir, { recursive: true });
+  const out = join(resultsDir, `${name}.json`);
+  const args = ['--style', 'basic', '--runs', String(runs), '--warmup', String(warmup), '--export-json', out];
+  if (!shell) args.push('-N');
+  if (prepare) args.push('--prepare', prepare);
+  for (const [label, cmd] of Object.entries(commands)) args.push('-n', label, cmd);
+  execFileSync('hyperfine', args, { stdio: ['ignore', 'inherit', 'inherit'] });
+  const json = JSON.parse(readFileSync(out, 'utf8'));
+  return Object.fromEntries(json.results.map((r) => [r.command, { mean: r.mean, stddev: r.stddev }]));
+}
+
+/** Peak resident memory (KiB) of a shell command, median of `runs`, via GNU time. */
+export function peakRss(cmd, runs = 3) {
+  const vals = [];
+  for (let i = 0; i < runs; i++) {
+    const outFile = join(tmpdir(), `tsnotary-bench-rss-${process.pid}`);
+    execFileSync('/usr/bin/time', ['-f', '%M', '-o', outFile, 'sh', '-c', cmd], { stdio: 'ignore' });
+    vals.push(Number(readFileSync(outFile, 'utf8').trim().split('\n').pop()));
+  }
+  vals.sort((a, b) => a - b);
+  return vals[Math.floor(vals.length / 2)];
+}
+
+export function ratio(a, b) {
+  return (a / b).toFixed(2);
+}
+
+/** Appends a markdown section to bench/results/summary.md and prints it. */
+export function report(title, lines) {
+  mkdirSync(resultsDir, { recursive: true });
+  const text = `\n## ${title}\n\n${lines.join('\n')}\n`;
+  process.stdout.write(text);
+  writeFileSync(join(resultsDir, 'summary.md'), text, { flag: 'a' });
+}
