@@ -1,6 +1,6 @@
 /**
  * TUF metadata as Go notary 0.7 writes and reads it (spec/tuf.md §3). These are the parsed,
- * in-memory forms. Bytes on disk and on the wire are produced by ./envelope.ts from these.
+ * in-memory forms. Bytes on disk and on the wire are produced by ./metadata.ts (envelopeBytes) from these.
  */
 import type { KeyType, SignatureMethod } from '../crypto/keys.js';
 
