@@ -8,7 +8,7 @@ main(process.argv.slice(2)).then(
   },
   (err) => {
     // main() renders every error itself; reaching this means a bug in the renderer.
-    process.stderr.write(`tsnotary: internal error: ${err && err.stack ? err.stack : err}\n`);
+    process.stderr.write(`tsnotary: internal error: ${err?.stack ? err.stack : err}\n`);
     process.exitCode = 1;
   },
 );

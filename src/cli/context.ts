@@ -12,7 +12,7 @@ export interface GlobalOptions {
   tlskey?: string;
   debug: boolean;
   verbose: boolean;
-  /** --output json (beyond Go) */
+  /** `--format json` (beyond Go; global, long-only, hidden in help: docs/cli.md) */
   output: 'table' | 'json';
 }
 
@@ -45,7 +45,8 @@ export interface CommandContext {
   clock: Clock;
 }
 
-export type FlagType = 'bool' | 'string' | 'strings' | 'int';
+/** `ints` = pflag IntSlice (`reset -n 1,2`), comma-split, repeatable. */
+export type FlagType = 'bool' | 'string' | 'strings' | 'int' | 'ints';
 
 export interface FlagSpec {
   /** long name without dashes, e.g. `roles` */
@@ -60,7 +61,7 @@ export interface FlagSpec {
   hidden?: boolean;
 }
 
-export type FlagValue = boolean | string | string[] | number | undefined;
+export type FlagValue = boolean | string | string[] | number | number[] | undefined;
 export type FlagValues = Record<string, FlagValue>;
 
 export interface CommandSpec {
