@@ -1,0 +1,424 @@
+/**
+ * Staging commands: `add`, `addhash`, `remove`, `status`, `reset`, `witness` (spec cli.md §5).
+ * They only write the changelist (offline); `-p` then publishes through `publishRepo`.
+ * Outputs and error texts are Go's; beyond Go, GUNs that would leave the trust directory and
+ * changes that could never be published (wrong role, fractional custom numbers, negative size)
+ * are refused before anything is staged.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { errorMessage, NotaryError } from '../../errors.js';
+import {
+  type Change,
+  type Changelist,
+  openChangelist,
+  prepareCustom,
+  targetCreateChange,
+  targetDeleteChange,
+  witnessChange,
+} from '../../repo/changelist.js';
+import { validateGun } from '../../repo/gun.js';
+import { invalidRoleError, isTargetsRole } from '../../tuf/roles.js';
+import type { CommandContext, FlagValues } from '../context.js';
+import { wantsJson, writeJson } from '../output-json.js';
+import { renderTable } from '../tabwriter.js';
+
+// ---- small helpers ----
+
+function usageError(message: string, showUsage = true): NotaryError {
+  return new NotaryError('USAGE', message, { showUsage });
+}
+
+function stringsFlag(flags: FlagValues, name: string): string[] {
+  const v = flags[name];
+  if (v === undefined || v === false) return [];
+  if (Array.isArray(v)) return v.map(String);
+  return String(v)
+    .split(',')
+    .filter((s) => s !== '');
+}
+
+function stringFlag(flags: FlagValues, name: string): string {
+  const v = flags[name];
+  return typeof v === 'string' ? v : '';
+}
+
+const ERRNO_TEXT: Record<string, string> = {
+  ENOENT: 'no such file or directory',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EISDIR: 'is a directory',
+  ENOTDIR: 'not a directory',
+  ELOOP: 'too many levels of symbolic links',
+  ENAMETOOLONG: 'file name too long',
+  EMFILE: 'too many open files',
+  EIO: 'input/output error',
+};
+
+/** A file error worded like Go's *PathError (`open x: no such file or directory`). */
+function fileError(op: 'open' | 'read', path: string, e: unknown, hint?: string): NotaryError {
+  const code = (e as NodeJS.ErrnoException).code ?? '';
+  const text = ERRNO_TEXT[code] ?? errorMessage(e);
+  return new NotaryError(code === 'ENOENT' ? 'NOT_FOUND' : 'IO', `${op} ${path}: ${text}`, {
+    cause: e,
+    hint,
+    exitCode: 1,
+  });
+}
+
+async function readSmallFile(path: string, what: string): Promise<Buffer> {
+  let handle: Awaited<ReturnType<typeof open>>;
+  try {
+    handle = await open(path, 'r');
+  } catch (e) {
+    throw fileError('open', path, e, `Check the path of the ${what}.`);
+  }
+  try {
+    return await handle.readFile();
+  } catch (e) {
+    throw fileError('read', path, e, `Check the path of the ${what}.`);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Length, sha256 and sha512 of a file, streamed in one pass (targets can be large). */
+async function hashFile(path: string): Promise<{ length: number; hashes: Record<string, Buffer> }> {
+  let handle: Awaited<ReturnType<typeof open>>;
+  try {
+    handle = await open(path, 'r');
+  } catch (e) {
+    throw fileError('open', path, e, 'Check the path of the file to add.');
+  }
+  const sha256 = createHash('sha256');
+  const sha512 = createHash('sha512');
+  let length = 0;
+  try {
+    for await (const chunk of createReadStream('', {
+      fd: handle.fd,
+      autoClose: false,
+    }) as AsyncIterable<Buffer>) {
+      sha256.update(chunk);
+      sha512.update(chunk);
+      length += chunk.length;
+    }
+  } catch (e) {
+    throw fileError('read', path, e);
+  } finally {
+    await handle.close();
+  }
+  return { length, hashes: { sha256: sha256.digest(), sha512: sha512.digest() } };
+}
+
+/** The roles a target change goes to: `targets` by default, each checked (Go's addChange). */
+function targetRoles(flags: FlagValues): string[] {
+  const roles = stringsFlag(flags, 'roles');
+  if (roles.length === 0) return ['targets'];
+  for (const role of roles) {
+    // Go also accepts wildcards (`targets/*`) here, which then poison every publish.
+    if (!isTargetsRole(role)) {
+      throw invalidRoleError(
+        role,
+        'cannot add targets to this role',
+        'Use "targets" or a delegation role such as "targets/releases".',
+      );
+    }
+  }
+  return roles;
+}
+
+async function changelistFor(ctx: CommandContext, gun: string): Promise<Changelist> {
+  const settings = await ctx.settings();
+  return openChangelist(settings.trustDir, gun, ctx.log);
+}
+
+/** `-p`: publish everything staged (Go's maybeAutoPublish). */
+async function maybePublish(ctx: CommandContext, flags: FlagValues, gun: string): Promise<void> {
+  if (flags['publish'] !== true) return;
+  ctx.stdout.write(`Auto-publishing changes to ${gun}\n`);
+  const { publishRepo } = await import('./publish.js');
+  await publishRepo(ctx, gun);
+}
+
+/** Reads the `--custom` file (Go opens it before anything else is checked). */
+async function readCustomFlag(flags: FlagValues): Promise<{ path: string; bytes: Buffer } | undefined> {
+  const path = stringFlag(flags, 'custom');
+  if (path === '') return undefined;
+  return { path, bytes: await readSmallFile(path, 'custom data file') };
+}
+
+/** Validates and compacts the custom JSON (Go fails on it only when it marshals the change). */
+function prepareCustomFlag(custom: { path: string; bytes: Buffer } | undefined): Buffer | undefined {
+  return custom === undefined
+    ? undefined
+    : prepareCustom(custom.bytes, `The custom data file ${custom.path}`);
+}
+
+// ---- strconv.ParseInt(s, 0, 64) ----
+
+function goQuote(s: string): string {
+  return JSON.stringify(s);
+}
+
+function underscoreOK(s: string): boolean {
+  let saw = '^';
+  let i = 0;
+  if (s.length >= 1 && (s[0] === '-' || s[0] === '+')) s = s.slice(1);
+  let hex = false;
+  if (s.length >= 2 && s[0] === '0' && /[box]/i.test(s[1]!)) {
+    i = 2;
+    saw = '0';
+    hex = s[1]!.toLowerCase() === 'x';
+  }
+  for (; i < s.length; i++) {
+    const c = s[i]!;
+    if ((c >= '0' && c <= '9') || (hex && /[a-f]/i.test(c))) {
+      saw = '0';
+      continue;
+    }
+    if (c === '_') {
+      if (saw !== '0') return false;
+      saw = '_';
+      continue;
+    }
+    if (saw === '_') return false;
+    saw = '!';
+  }
+  return saw !== '_';
+}
+
+/** Go's strconv.ParseInt(s, 0, 64): base prefixes 0x/0o/0b/0, underscores, exact error texts. */
+export function goParseInt(s0: string): bigint {
+  const syntax = () =>
+    new NotaryError('INVALID_INPUT', `strconv.ParseInt: parsing ${goQuote(s0)}: invalid syntax`);
+  const range = () =>
+    new NotaryError('INVALID_INPUT', `strconv.ParseInt: parsing ${goQuote(s0)}: value out of range`);
+  let s = s0;
+  let neg = false;
+  if (s[0] === '+' || s[0] === '-') {
+    neg = s[0] === '-';
+    s = s.slice(1);
+  }
+  if (s === '') throw syntax();
+  let base = 10n;
+  if (s[0] === '0') {
+    const p = s[1]?.toLowerCase();
+    if (s.length >= 3 && p === 'x') [base, s] = [16n, s.slice(2)];
+    else if (s.length >= 3 && p === 'o') [base, s] = [8n, s.slice(2)];
+    else if (s.length >= 3 && p === 'b') [base, s] = [2n, s.slice(2)];
+    else [base, s] = [8n, s.slice(1)];
+  }
+  const maxUint = 2n ** 64n - 1n;
+  let n = 0n;
+  let underscores = false;
+  for (const c of s) {
+    if (c === '_') {
+      underscores = true;
+      continue;
+    }
+    const d = /[0-9]/.test(c)
+      ? BigInt(c.charCodeAt(0) - 48)
+      : /[a-z]/i.test(c)
+        ? BigInt(c.toLowerCase().charCodeAt(0) - 87)
+        : 99n;
+    if (d >= base) throw syntax();
+    n = n * base + d;
+    if (n > maxUint) throw range();
+  }
+  if (underscores && !underscoreOK(s0)) throw syntax();
+  if (!neg && n >= 2n ** 63n) throw range();
+  if (neg && n > 2n ** 63n) throw range();
+  return neg ? -n : n;
+}
+
+/** %#U of a byte value as Go prints it in hex.InvalidByteError. */
+function goRuneU(b: number): string {
+  const u = `U+${b.toString(16).toUpperCase().padStart(4, '0')}`;
+  const printable = (b >= 0x20 && b < 0x7f) || (b >= 0xa1 && b !== 0xad);
+  return printable ? `${u} '${String.fromCodePoint(b)}'` : u;
+}
+
+/** Go's getTargetHashes for one flag: length check, then hex.DecodeString. */
+function decodeHashFlag(value: string, alg: 'sha256' | 'sha512', hexLen: number): Buffer {
+  const bytes = Buffer.from(value, 'utf8');
+  if (bytes.length !== hexLen) {
+    throw new NotaryError('INVALID_INPUT', `invalid ${alg} hex contents provided`, {
+      hint: `--${alg} takes exactly ${hexLen} hexadecimal characters.`,
+    });
+  }
+  for (const b of bytes) {
+    if (!((b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x46) || (b >= 0x61 && b <= 0x66))) {
+      throw new NotaryError('INVALID_INPUT', `encoding/hex: invalid byte: ${goRuneU(b)}`, {
+        hint: `--${alg} takes exactly ${hexLen} hexadecimal characters.`,
+      });
+    }
+  }
+  return Buffer.from(value, 'hex');
+}
+
+// ---- handlers ----
+
+/** `add GUN TARGET FILE [-r ROLE...] [--custom FILE] [-p]` */
+export async function add(ctx: CommandContext, args: string[], flags: FlagValues): Promise<void> {
+  if (args.length < 3) throw usageError('Must specify a GUN, target, and path to target data');
+  const [gun, targetName, targetPath] = args as [string, string, string];
+  validateGun(gun);
+  const customFile = await readCustomFlag(flags);
+  const meta = await hashFile(targetPath);
+  const custom = prepareCustomFlag(customFile);
+  const roles = targetRoles(flags);
+  const payload = custom === undefined ? meta : { ...meta, custom };
+  const cl = await changelistFor(ctx, gun);
+  await cl.stageAll(roles.map((role) => targetCreateChange(role, targetName, payload)));
+  ctx.stdout.write(`Addition of target "${targetName}" to repository "${gun}" staged for next publish.\n`);
+  await maybePublish(ctx, flags, gun);
+}
+
+/** `addhash GUN TARGET SIZE --sha256 HEX --sha512 HEX [-r ROLE...] [--custom FILE] [-p]` */
+export async function addhash(ctx: CommandContext, args: string[], flags: FlagValues): Promise<void> {
+  const sha256 = stringFlag(flags, 'sha256');
+  const sha512 = stringFlag(flags, 'sha512');
+  if (args.length < 3 || (sha256 === '' && sha512 === '')) {
+    throw usageError('Must specify a GUN, target, byte size of target data, and at least one hash');
+  }
+  const [gun, targetName, sizeText] = args as [string, string, string];
+  validateGun(gun);
+  const customFile = await readCustomFlag(flags);
+  const size = goParseInt(sizeText);
+  if (size < 0n) {
+    throw new NotaryError(
+      'INVALID_INPUT',
+      `invalid byte size ${sizeText}: a target cannot have a negative size`,
+    );
+  }
+  if (size > BigInt(Number.MAX_SAFE_INTEGER)) {
+    throw new NotaryError(
+      'INVALID_INPUT',
+      `invalid byte size ${sizeText}: larger than ${Number.MAX_SAFE_INTEGER}`,
+    );
+  }
+  const hashes: Record<string, Buffer> = {};
+  if (sha256 !== '') hashes['sha256'] = decodeHashFlag(sha256, 'sha256', 64);
+  if (sha512 !== '') hashes['sha512'] = decodeHashFlag(sha512, 'sha512', 128);
+  const custom = prepareCustomFlag(customFile);
+  const roles = targetRoles(flags);
+  const payload = { length: Number(size), hashes, ...(custom === undefined ? {} : { custom }) };
+  const cl = await changelistFor(ctx, gun);
+  await cl.stageAll(roles.map((role) => targetCreateChange(role, targetName, payload)));
+  ctx.stdout.write(
+    `Addition of target "${targetName}" by ${Object.keys(hashes).join(', ')} hash to repository "${gun}" staged for next publish.\n`,
+  );
+  await maybePublish(ctx, flags, gun);
+}
+
+/** `remove GUN TARGET [-r ROLE...] [-p]` — Go prints no usage for a missing argument here. */
+export async function remove(ctx: CommandContext, args: string[], flags: FlagValues): Promise<void> {
+  if (args.length < 2) throw usageError('Must specify a GUN and target', false);
+  const [gun, targetName] = args as [string, string];
+  validateGun(gun);
+  const roles = targetRoles(flags);
+  const cl = await changelistFor(ctx, gun);
+  await cl.stageAll(roles.map((role) => targetDeleteChange(role, targetName)));
+  ctx.stdout.write(`Removal of ${targetName} from ${gun} staged for next publish.\n`);
+  await maybePublish(ctx, flags, gun);
+}
+
+/** `status GUN` */
+export async function status(ctx: CommandContext, args: string[], _flags: FlagValues): Promise<void> {
+  if (args.length < 1) throw usageError('Must specify a GUN');
+  const gun = validateGun(args[0]!);
+  const changes = await (await changelistFor(ctx, gun)).list();
+  if (wantsJson(ctx)) {
+    writeJson(ctx, {
+      gun,
+      changes: changes.map((c) => ({
+        index: c.index,
+        action: c.action,
+        scope: c.role,
+        type: c.type,
+        path: c.path,
+      })),
+    });
+    return;
+  }
+  if (changes.length === 0) {
+    ctx.stdout.write(`No unpublished changes for ${gun}\n`);
+    return;
+  }
+  // Numbers are the positions `reset -n` uses; they equal Go's 0..n-1 unless an unreadable
+  // change file is still in the directory (then Go's status numbering and its reset disagree).
+  const rows = changes.map((c) => [String(c.index), c.action, c.role, c.type, c.path]);
+  ctx.stdout.write(`Unpublished changes for ${gun}:\n\n`);
+  ctx.stdout.write(renderTable(['#', 'ACTION', 'SCOPE', 'TYPE', 'PATH'], rows));
+}
+
+function numbersFlag(flags: FlagValues): number[] {
+  const v = flags['number'];
+  if (v === undefined || typeof v === 'boolean') return [];
+  const items = Array.isArray(v) ? v : [v];
+  const out: number[] = [];
+  for (const item of items) {
+    for (const part of String(item).split(',')) {
+      if (part === '') continue;
+      if (!/^[+-]?\d+$/.test(part)) {
+        throw new NotaryError(
+          'USAGE',
+          `invalid argument ${JSON.stringify(String(item))} for "-n, --number" flag: strconv.Atoi: parsing ${JSON.stringify(part)}: invalid syntax`,
+        );
+      }
+      out.push(Number(part));
+    }
+  }
+  return out;
+}
+
+/** `reset GUN (--all | -n N[,N...])` */
+export async function reset(ctx: CommandContext, args: string[], flags: FlagValues): Promise<void> {
+  if (args.length < 1) throw usageError('Must specify a GUN');
+  const all = flags['all'] === true;
+  const numbers = numbersFlag(flags);
+  if (!all && numbers.length < 1) throw usageError('Must specify changes to reset with -n or the --all flag');
+  const gun = validateGun(args[0]!);
+  const cl = await changelistFor(ctx, gun);
+  if (all) await cl.clear();
+  else await cl.removeIndices(numbers);
+  ctx.stdout.write(`Successfully reset specified changes for repository ${gun}\n`);
+}
+
+/** `witness GUN ROLE... [-p]` */
+export async function witness(ctx: CommandContext, args: string[], flags: FlagValues): Promise<void> {
+  if (args.length < 2) throw usageError('Please provide a GUN and at least one role to witness');
+  const gun = validateGun(args[0]!);
+  const roles = args.slice(1);
+  for (const role of roles) {
+    // Go stages any name; only targets-type roles can be witnessed, others fail every publish.
+    if (!isTargetsRole(role)) {
+      throw invalidRoleError(
+        role,
+        'this role is not known',
+        'Only "targets" and delegation roles (targets/...) can be witnessed.',
+      );
+    }
+  }
+  const cl = await changelistFor(ctx, gun);
+  const done: string[] = [];
+  let failure: unknown;
+  for (const role of roles) {
+    try {
+      await cl.stage(witnessChange(role) satisfies Change);
+      done.push(role);
+    } catch (e) {
+      failure = e;
+      break;
+    }
+  }
+  if (failure !== undefined) {
+    ctx.stdout.write(`Some roles have failed to be marked for witnessing: ${errorMessage(failure)}`);
+  }
+  ctx.stdout.write(
+    `The following roles were successfully marked for witnessing on the next publish:\n\t- ${done.join('\n\t- ')}\n`,
+  );
+  if (failure !== undefined) throw failure;
+  await maybePublish(ctx, flags, gun);
+}
