@@ -1,0 +1,288 @@
+/**
+ * `key list|generate|passwd|import|export|remove` (spec cli.md §7, on-disk.md §4). Outputs and
+ * error texts are Go's; beyond Go, failures carry the real cause (wrong passphrase, missing
+ * variable) as hint/cause and key files are written atomically.
+ */
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { canonicalIdOf, generateKey, publicBytes } from '../../crypto/keygen.js';
+import { pemEncode } from '../../crypto/pem.js';
+import { encodeEncryptedKeyPem } from '../../crypto/private-key.js';
+import { errorMessage, NotaryError } from '../../errors.js';
+import type { FileKeyStore } from '../../keystore/file-store.js';
+import { writeFileAtomic } from '../../keystore/fs-util.js';
+import { askNewPassphrase } from '../../keystore/passphrase.js';
+import type { KeyInfo, KeyStore } from '../../keystore/types.js';
+import type { CommandContext, FlagValues } from '../context.js';
+import { wantsJson, writeJson } from '../output-json.js';
+import { renderTable } from '../tabwriter.js';
+import { newPassphraseRetriever, openCryptoService, openFileKeyStore } from '../wiring.js';
+
+const MAX_GUN_WIDTH = 25;
+const MAX_LOC_WIDTH = 40;
+const SHA256_HEX_SIZE = 64;
+
+function usageError(message: string): NotaryError {
+  return new NotaryError('USAGE', message, { showUsage: true });
+}
+
+function stringFlag(flags: FlagValues, name: string): string | undefined {
+  const v = flags[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+function stringsFlag(flags: FlagValues, name: string): string[] {
+  const v = flags[name];
+  if (v === undefined || v === false) return [];
+  if (Array.isArray(v)) return v.map(String);
+  return String(v)
+    .split(',')
+    .filter((s) => s !== '');
+}
+
+/**
+ * Go's truncateWithEllipsis(str, max, leftTruncate=true). Go counts and cuts **bytes** (verified:
+ * a non-ASCII GUN is cut inside a character); we cut at the same byte and show each orphaned
+ * continuation byte as U+FFFD, so the output stays valid UTF-8 and aligns exactly like Go's.
+ */
+export function truncateLeft(s: string, max: number): string {
+  const bytes = Buffer.from(s, 'utf8');
+  if (bytes.length <= max) return s;
+  let tail = bytes.subarray(bytes.length - (max - 3));
+  let orphans = 0;
+  while (orphans < tail.length && (tail[orphans]! & 0xc0) === 0x80) orphans++;
+  tail = tail.subarray(orphans);
+  return `...${'\uFFFD'.repeat(orphans)}${tail.toString('utf8')}`;
+}
+
+function byteCompare(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+/** Go's keyInfoSorter: root first, then (gun, role, keyID, location) in byte order. */
+export function sortKeyInfos(keys: KeyInfo[]): KeyInfo[] {
+  return [...keys].sort((a, b) => {
+    if (a.role !== b.role) {
+      if (a.role === 'root') return -1;
+      if (b.role === 'root') return 1;
+    }
+    for (const f of ['gun', 'role', 'keyId', 'location'] as const) {
+      const c = byteCompare(a[f], b[f]);
+      if (c !== 0) return c;
+    }
+    return 0;
+  });
+}
+
+/** The `key list` text exactly as Go prints it (including the surrounding blank lines). */
+export function formatKeyList(keys: KeyInfo[]): string {
+  if (keys.length === 0) return '\nNo signing keys found.\n\n';
+  const rows = sortKeyInfos(keys).map((k) => [
+    k.role,
+    truncateLeft(k.gun, MAX_GUN_WIDTH),
+    k.keyId,
+    truncateLeft(k.location, MAX_LOC_WIDTH),
+  ]);
+  return `\n${renderTable(['ROLE', 'GUN', 'KEY ID', 'LOCATION'], rows)}\n`;
+}
+
+export async function keyList(ctx: CommandContext, args: string[], _flags: FlagValues): Promise<void> {
+  if (args.length > 0) throw usageError('');
+  const cs = await openCryptoService(ctx, await ctx.settings(), { hardwareBackup: false });
+  const keys = await cs.list();
+  if (wantsJson(ctx)) {
+    writeJson(
+      ctx,
+      sortKeyInfos(keys).map((k) => ({ role: k.role, gun: k.gun, keyId: k.keyId, location: k.location })),
+    );
+    return;
+  }
+  ctx.stdout.write(formatKeyList(keys));
+}
+
+export async function keyGenerate(ctx: CommandContext, args: string[], flags: FlagValues): Promise<void> {
+  if (args.length > 1) {
+    throw usageError('Please provide only one Algorithm as an argument to generate (rsa, ecdsa)');
+  }
+  const algorithm = (args[0] ?? 'ecdsa').toLowerCase();
+  if (algorithm !== 'ecdsa') {
+    throw new NotaryError('INVALID_INPUT', 'Algorithm not allowed, possible values are: ECDSA', {
+      hint: 'notary generates ECDSA keys only; RSA and Ed25519 keys can be added with `key import`.',
+    });
+  }
+  const role = stringFlag(flags, 'role') ?? 'root';
+  const out = stringFlag(flags, 'output') ?? '';
+  const settings = await ctx.settings();
+
+  if (out === '') {
+    const cs = await openCryptoService(ctx, settings);
+    let keyId: string;
+    try {
+      keyId = await cs.create(role, '', 'ecdsa');
+    } catch (e) {
+      throw new NotaryError('KEY_INVALID', `Failed to create a new ${role} key: ${errorMessage(e)}`, {
+        cause: e,
+        hint: e instanceof NotaryError ? e.hint : undefined,
+        exitCode: e instanceof NotaryError ? e.exitCode : undefined,
+      });
+    }
+    if (wantsJson(ctx)) writeJson(ctx, { algorithm: 'ecdsa', role, keyId });
+    else ctx.stdout.write(`Generated new ecdsa ${role} key with keyID: ${keyId}\n`);
+    return;
+  }
+
+  // -o NAME: NAME.pem (public) and NAME-key.pem (encrypted private); nothing in the key store.
+  // Go still opens the key store (creating private/ and migrating), so do we.
+  await openFileKeyStore(ctx, settings).open();
+  const key = generateKey('ecdsa');
+  const keyId = canonicalIdOf(key);
+  const pass = await askNewPassphrase(newPassphraseRetriever(ctx), keyId, '');
+  if (pass === '') throw new NotaryError('PASSPHRASE', 'no password provided');
+  // Go writes the private half first (its error then names NAME-key.pem) and creates no directories
+  const write = (suffix: string, text: string) =>
+    writeFileAtomic(resolve(ctx.cwd, out + suffix), text, { createDir: false, displayPath: out + suffix });
+  await write('-key.pem', encodeEncryptedKeyPem(key, pass, { role }));
+  await write('.pem', pemEncode({ type: 'PUBLIC KEY', headers: { role }, bytes: publicBytes(key) }));
+}
+
+export async function keyPasswd(ctx: CommandContext, args: string[], _flags: FlagValues): Promise<void> {
+  const keyId = args[0];
+  if (keyId === undefined) throw usageError('must specify the key ID of the key to change the passphrase of');
+  const settings = await ctx.settings();
+  const store = openFileKeyStore(ctx, settings);
+  await store.open();
+  if (keyId.length !== SHA256_HEX_SIZE)
+    throw new NotaryError('INVALID_INPUT', `invalid key ID provided: ${keyId}`);
+  const notFound = (cause?: unknown) =>
+    new NotaryError('KEY_NOT_FOUND', `could not retrieve local key for key ID provided: ${keyId}`, {
+      cause,
+      hint:
+        cause instanceof NotaryError
+          ? (cause.hint ?? cause.message)
+          : `no file ${keyId}.key in ${store.location}`,
+      exitCode: cause instanceof NotaryError ? cause.exitCode : undefined,
+    });
+  let info: KeyInfo | undefined;
+  try {
+    info = await store.info(keyId);
+    if (!info || !(await store.getPrivateKey(keyId))) throw notFound();
+  } catch (e) {
+    if (e instanceof NotaryError && e.code === 'KEY_NOT_FOUND') throw e;
+    throw notFound(e);
+  }
+  await store.changePassphrase(keyId, newPassphraseRetriever(ctx));
+  ctx.stdout.write(`\nSuccessfully updated passphrase for key ID: ${keyId}\n`);
+}
+
+export async function keyImport(ctx: CommandContext, args: string[], flags: FlagValues): Promise<void> {
+  if (args.length === 0) throw usageError('must specify at least one input file to import keys from');
+  const store = openFileKeyStore(ctx, await ctx.settings());
+  await store.open();
+  const role = stringFlag(flags, 'role');
+  const gun = stringFlag(flags, 'gun');
+  for (const file of args) {
+    let text: string;
+    try {
+      text = await readFile(resolve(ctx.cwd, file), 'utf8');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      const why =
+        code === 'ENOENT'
+          ? 'no such file or directory'
+          : code === 'EACCES'
+            ? 'permission denied'
+            : errorMessage(e);
+      throw new NotaryError('IO', `open ${file}: ${why}`, { cause: e });
+    }
+    const importOpts: { role?: string; gun?: string } = {};
+    if (role !== undefined) importOpts.role = role;
+    if (gun !== undefined) importOpts.gun = gun;
+    const result = await store.importBlocks(text, importOpts);
+    // Go reports skipped blocks only when nothing at all was imported from the file.
+    if (result.written.length === 0 && result.skipped.length > 0) {
+      throw new NotaryError('KEY_INVALID', `failed to import all keys: ${result.skipped.join(', ')}`, {
+        hint: 'Each block needs a role and, for targets/snapshot/timestamp keys, a gun (use --role/--gun); encrypted blocks need a `path:` header.',
+      });
+    }
+  }
+}
+
+export async function keyExport(ctx: CommandContext, args: string[], flags: FlagValues): Promise<void> {
+  if (args.length > 0) throw usageError('export does not take any positional arguments');
+  const guns = stringsFlag(flags, 'gun');
+  const keyIds = stringsFlag(flags, 'key');
+  if (guns.length > 0 && keyIds.length > 0) {
+    throw new NotaryError(
+      'USAGE',
+      'Only the --gun or --key flag may be provided, not a mix of the two flags',
+    );
+  }
+  const store: FileKeyStore = openFileKeyStore(ctx, await ctx.settings());
+  // Go bug kept: only the first --gun value is used (on-disk.md §4.5).
+  const text =
+    guns.length > 0
+      ? await store.exportBlocks({ gun: guns[0]! })
+      : keyIds.length > 0
+        ? await store.exportBlocks({ keyIds })
+        : await store.exportBlocks();
+  const out = stringFlag(flags, 'output') ?? '';
+  if (out === '') ctx.stdout.write(text);
+  else await writeFileAtomic(resolve(ctx.cwd, out), text, { createDir: false, displayPath: out });
+}
+
+/** Go's askConfirm: one word, `y`/`yes` in any case. */
+function confirmed(answer: string): boolean {
+  const words = answer.trim().split(/\s+/);
+  return words.length === 1 && /^(y|yes)$/i.test(words[0]!);
+}
+
+export async function keyRemove(ctx: CommandContext, args: string[], _flags: FlagValues): Promise<void> {
+  const keyId = args[0];
+  if (keyId === undefined) throw usageError('must specify the key ID of the key to remove');
+  const cs = await openCryptoService(ctx, await ctx.settings(), { hardwareBackup: false });
+  if (keyId.length !== SHA256_HEX_SIZE)
+    throw new NotaryError('INVALID_INPUT', `invalid key ID provided: ${keyId}`);
+  ctx.stdout.write('\n');
+  let found: { store: KeyStore; info: KeyInfo }[] = [];
+  for (const store of cs.stores) {
+    for (const info of await store.list()) if (info.keyId === keyId) found.push({ store, info });
+  }
+  if (found.length === 0) {
+    ctx.stdout.write('\n');
+    throw new NotaryError('KEY_NOT_FOUND', `No key with ID ${keyId} found`);
+  }
+  if (found.length > 1) {
+    for (;;) {
+      let text = 'Found the following matching keys:\n';
+      found.forEach((f, i) => {
+        text += `\t${i + 1}. ${f.info.keyId}: ${f.info.role} (${f.store.location})\n`;
+      });
+      ctx.stdout.write(text);
+      const answer = (
+        await ctx.prompter.readLine('Which would you like to delete?  Please enter a number:  ')
+      ).trim();
+      const n = /^[0-9]+$/.test(answer) ? Number(answer) : Number.NaN;
+      if (!(n >= 1 && n <= found.length)) {
+        ctx.stdout.write(`\nInvalid choice: ${answer}\n`);
+        if (answer === '' && !ctx.prompter.interactive) {
+          throw new NotaryError('ABORTED', 'no choice made', {
+            hint: 'run the command in a terminal to choose a key',
+          });
+        }
+        continue;
+      }
+      found = [found[n - 1]!];
+      ctx.stdout.write('\n');
+      break;
+    }
+  }
+  const { store, info } = found[0]!;
+  const description = `${info.keyId} (role ${info.role}) from ${store.location}`;
+  const answer = await ctx.prompter.readLine(`Are you sure you want to remove ${description}?  (yes/no)  `);
+  if (!confirmed(answer)) {
+    ctx.stdout.write('\nAborting action.\n\n');
+    return;
+  }
+  await store.remove(keyId);
+  ctx.stdout.write(`\nDeleted ${description}.\n\n`);
+}

@@ -1,0 +1,108 @@
+/**
+ * Wiring from a CommandContext to the key layers: the passphrase retriever bound to the
+ * process environment and the terminal, and the key stores in Go's order.
+ */
+import { CryptoService } from '../keystore/crypto-service.js';
+import { FileKeyStore } from '../keystore/file-store.js';
+import { envPassphraseRetriever, type PassphrasePrompter } from '../keystore/passphrase.js';
+import type { KeyStore, PassphraseRetriever } from '../keystore/types.js';
+import type { Settings } from '../repo/settings.js';
+import type { CommandContext } from './context.js';
+
+/** The terminal side of passphrase prompts: prompts and messages go to stdout, as in Go. */
+export function passphrasePrompter(ctx: CommandContext): PassphrasePrompter {
+  return {
+    interactive: ctx.prompter.interactive,
+    readHidden: (prompt) => ctx.prompter.readHidden(prompt),
+    write: (text) => ctx.stdout.write(text),
+  };
+}
+
+/**
+ * A new retriever (own per-alias cache). Go builds a fresh one where it must not reuse a
+ * passphrase typed earlier in the same run (the new passphrase of `key passwd`).
+ */
+export function newPassphraseRetriever(ctx: CommandContext): PassphraseRetriever {
+  return envPassphraseRetriever(ctx.env, passphrasePrompter(ctx));
+}
+
+const retrievers = new WeakMap<CommandContext, PassphraseRetriever>();
+
+/** The command's shared retriever: one cache per run, as Go's single retriever. */
+export function passphraseRetriever(ctx: CommandContext): PassphraseRetriever {
+  let r = retrievers.get(ctx);
+  if (!r) {
+    r = newPassphraseRetriever(ctx);
+    retrievers.set(ctx, r);
+  }
+  return r;
+}
+
+const fileStores = new WeakMap<CommandContext, FileKeyStore>();
+
+/** The `<trust_dir>/private` store (legacy layouts migrated on first use), one per run. */
+export function openFileKeyStore(ctx: CommandContext, settings: Settings): FileKeyStore {
+  let s = fileStores.get(ctx);
+  if (!s || s.privateDir !== FileKeyStore.privateDirOf(settings.trustDir)) {
+    s = new FileKeyStore(settings.trustDir, passphraseRetriever(ctx), ctx.log);
+    fileStores.set(ctx, s);
+  }
+  return s;
+}
+
+export interface CryptoServiceOptions {
+  /** A hardware store to search before the files; when absent one is probed (see `hardware`). */
+  tokenStore?: KeyStore;
+  /** Probe for a PKCS#11 token (Go: every key and repository command does). Default true. */
+  hardware?: boolean;
+  /** Keys added to the token are also written to the file store (Go's backup). Default true. */
+  hardwareBackup?: boolean;
+}
+
+const tokenStores = new WeakMap<CommandContext, Promise<KeyStore | undefined>>();
+
+/**
+ * The token store if a PKCS#11 module and token answer, else undefined (Go logs why at debug
+ * level and carries on with files). Loaded lazily: machines without a module never load pkcs11js.
+ */
+function probeToken(ctx: CommandContext, settings: Settings, fileStore: FileKeyStore, backup: boolean) {
+  let p = tokenStores.get(ctx);
+  if (!p) {
+    p = (async () => {
+      try {
+        const { probeTokenKeyStore } = await import('../keystore/pkcs11/index.js');
+        return await probeTokenKeyStore({
+          retriever: passphraseRetriever(ctx),
+          logger: ctx.log,
+          clock: ctx.clock,
+          notify: (line) => ctx.stdout.write(`${line}\n`),
+          ...(backup ? { backup: fileStore } : {}),
+          ...(settings.pkcs11Module ? { modulePath: settings.pkcs11Module } : {}),
+        });
+      } catch (e) {
+        ctx.log.debug(
+          `No yubikey found, using alternative key storage: ${e instanceof Error ? e.message : String(e)}`,
+        );
+        return undefined;
+      }
+    })();
+    tokenStores.set(ctx, p);
+  }
+  return p;
+}
+
+/** Key stores in Go's order (token first, then files) behind one CryptoService. */
+export async function openCryptoService(
+  ctx: CommandContext,
+  settings: Settings,
+  opts: CryptoServiceOptions = {},
+): Promise<CryptoService> {
+  const fileStore = openFileKeyStore(ctx, settings);
+  await fileStore.open();
+  const token =
+    opts.tokenStore ??
+    (opts.hardware === false
+      ? undefined
+      : await probeToken(ctx, settings, fileStore, opts.hardwareBackup ?? true));
+  return new CryptoService(token ? [token, fileStore] : [fileStore]);
+}
