@@ -1,3 +1,5 @@
+import type { Logger } from '../log.js';
+import type { TlsSettings } from '../repo/settings.js';
 import type { TufKey } from '../tuf/types.js';
 
 /** Access a command needs; decides the token scope (server-api.md §4.2). */
@@ -26,4 +28,49 @@ export interface Remote {
   deleteAll(): Promise<void>;
   /** Base URL and host:port, for messages ("<host:port> does not have trust data for <gun>"). */
   readonly baseUrl: string;
+}
+
+/** Username and password for the trust server (Basic, or Basic to the token service). */
+export interface Credentials {
+  username: string;
+  password: string;
+}
+
+/**
+ * Interactive credential prompt, implemented by the CLI (`Enter username: ` / `Enter password: `).
+ * Called lazily, at most once per run, only when the server asks for authentication and
+ * `NOTARY_AUTH` is unset. Returns undefined when it cannot ask (no terminal) or the user
+ * entered an empty username.
+ */
+export type CredentialSource = () => Promise<Credentials | undefined>;
+
+/** Everything needed to talk to one trust server about one GUN (see ./open.ts). */
+export interface RemoteOptions {
+  /** Validated base URL (scheme present); a path prefix is kept. */
+  baseUrl: string;
+  gun: string;
+  access: Access;
+  tls: TlsSettings;
+  /** Interactive fallback when NOTARY_AUTH is unset; absent = never prompt. */
+  credentials?: CredentialSource;
+  log: Logger;
+  /** Environment for NOTARY_AUTH and HTTP(S)_PROXY / NO_PROXY. */
+  env: Readonly<Record<string, string | undefined>>;
+  /** Timeouts in ms; defaults: connect 30 s, TLS handshake 10 s, read 60 s, ping 5 s, token 15 s. */
+  timeouts?: Partial<RemoteTimeouts>;
+}
+
+export interface RemoteTimeouts {
+  /** TCP connect (DNS included) */
+  connect: number;
+  /** TLS handshake, after TCP connect */
+  tls: number;
+  /** waiting for response headers, and the longest pause between body chunks */
+  read: number;
+  /** the whole `GET /v2/` ping, as Go's 5 s client timeout */
+  ping: number;
+  /** the whole token request */
+  token: number;
+  /** delays before retries of idempotent GETs; length = number of retries */
+  retryDelays: readonly number[];
 }
