@@ -1,0 +1,72 @@
+/**
+ * Wiring from a CommandContext to a repository: the trust server connection (ping, auth with
+ * NOTARY_AUTH or the username/password prompt) and the Repository facade.
+ */
+import type { Access, Credentials, Remote } from '../remote/types.js';
+import { Repository } from '../repo/repository.js';
+import type { Settings } from '../repo/settings.js';
+import { validateServerUrl } from './config.js';
+import type { CommandContext } from './context.js';
+import { openCryptoService } from './wiring.js';
+
+/**
+ * Go's interactive credentials: `Enter username: ` (a line, also from a pipe; empty = none),
+ * then `Enter password: ` (hidden on a terminal), both trimmed. Asked at most once per run.
+ */
+function credentialPrompt(ctx: CommandContext): () => Promise<Credentials | undefined> {
+  let answer: Promise<Credentials | undefined> | undefined;
+  return () => {
+    answer ??= (async () => {
+      const username = (await ctx.prompter.readLine('Enter username: ')).trim();
+      if (username === '') return undefined;
+      const password = ctx.prompter.interactive
+        ? await ctx.prompter.readHidden('Enter password: ')
+        : await ctx.prompter.readLine('Enter password: ');
+      return { username, password: password.trim() };
+    })();
+    return answer;
+  };
+}
+
+/**
+ * Pings the server and returns the remote for `gun` with the given access (an offline remote
+ * that fails every call with the real cause when the server cannot be reached). Throws CONFIG
+ * for a server URL Go would reject.
+ */
+export async function openRemote(
+  ctx: CommandContext,
+  settings: Settings,
+  gun: string,
+  access: Access,
+): Promise<Remote> {
+  const baseUrl = validateServerUrl(settings.serverUrl);
+  const { openRemote: open } = await import('../remote/open.js');
+  return open({
+    baseUrl,
+    gun,
+    access,
+    tls: settings.tls,
+    credentials: credentialPrompt(ctx),
+    log: ctx.log,
+    env: ctx.env,
+  });
+}
+
+/**
+ * The repository `gun` of the configured trust directory. The server is contacted only when
+ * an operation needs it (`access` decides the token scope).
+ */
+export async function openRepository(ctx: CommandContext, gun: string, access: Access): Promise<Repository> {
+  const settings = await ctx.settings();
+  const keys = await openCryptoService(ctx, settings);
+  return new Repository({
+    gun,
+    trustDir: settings.trustDir,
+    keys,
+    keyLocations: keys.stores.map((s) => s.location),
+    openRemote: () => openRemote(ctx, settings, gun, access),
+    pinning: settings.trustPinning,
+    log: ctx.log,
+    clock: ctx.clock,
+  });
+}
