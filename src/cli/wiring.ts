@@ -70,6 +70,14 @@ function probeToken(ctx: CommandContext, settings: Settings, fileStore: FileKeyS
   if (!p) {
     p = (async () => {
       try {
+        // Cheap check first: most machines have no PKCS#11 module at all, and the token store's
+        // own modules cost start-up time for every key and repository command.
+        const { existingModules, moduleCandidates } = await import('../keystore/pkcs11/module-path.js');
+        const candidates = moduleCandidates(settings.pkcs11Module);
+        if (!candidates.explicit && existingModules(candidates.paths).length === 0) {
+          ctx.log.debug('No yubikey found, using alternative key storage: no library found');
+          return undefined;
+        }
         const { probeTokenKeyStore } = await import('../keystore/pkcs11/index.js');
         return await probeTokenKeyStore({
           retriever: passphraseRetriever(ctx),
