@@ -32,7 +32,9 @@ export async function run(report) {
     if (!verifyData(pub, keyType, method, sig, msg)) throw new Error(`${alg}: own signature does not verify`);
     const signRate = opsPerSecond(() => signData(key, msg));
     const verifyRate = opsPerSecond(() => verifyData(pub, keyType, method, sig, msg));
-    lines.push(`| ${alg}${alg === 'rsa' ? ' 2048' : ''} | ${method} | ${signRate.toFixed(0)} | ${verifyRate.toFixed(0)} |`);
+    lines.push(
+      `| ${alg}${alg === 'rsa' ? ' 2048' : ''} | ${method} | ${signRate.toFixed(0)} | ${verifyRate.toFixed(0)} |`,
+    );
   }
   report('sign / verify throughput (node:crypto, 3 KB message)', lines);
 }

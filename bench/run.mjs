@@ -91,7 +91,10 @@ const suites = {
   async publish() {
     const server = await startServer();
     try {
-      const lines = ['| staged additions | tsnotary s | Go s | ratio ts/Go | goal |', '|---|---|---|---|---|'];
+      const lines = [
+        '| staged additions | tsnotary s | Go s | ratio ts/Go | goal |',
+        '|---|---|---|---|---|',
+      ];
       for (const [n, goal] of [
         [1000, '≤ 1.0'],
         [10_000, '≤ 0.6'],

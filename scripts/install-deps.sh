@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # Installs the system packages tsnotary's tests and sandbox use, when missing:
 # the Go notary client and notary-server (the oracle), SoftHSM2 (PKCS#11 token), openssl, tmux
-# (pseudo-terminal tests). Debian/Ubuntu only; skips when everything is present.
+# (pseudo-terminal tests), a C++ toolchain for the pkcs11js addon. Debian/Ubuntu only; skips when
+# everything is present.
 set -euo pipefail
 need=()
 command -v notary >/dev/null 2>&1 || need+=(notary)
 command -v notary-server >/dev/null 2>&1 || need+=(notary)
 command -v softhsm2-util >/dev/null 2>&1 || need+=(softhsm2)
 command -v pkcs11-tool >/dev/null 2>&1 || need+=(opensc)
+# the optional pkcs11js addon is compiled by npm ci; without a toolchain the hardware tests skip
+command -v g++ >/dev/null 2>&1 || need+=(g++)
+command -v make >/dev/null 2>&1 || need+=(make)
+command -v python3 >/dev/null 2>&1 || need+=(python3)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v hyperfine >/dev/null 2>&1 || need+=(hyperfine)

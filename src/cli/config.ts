@@ -302,5 +302,14 @@ export async function resolveSettings(
   const module = env['NOTARY_PKCS11_MODULE'] || cfgModule;
   // a bare library name is left to the dynamic loader's search path
   if (module) settings.pkcs11Module = isAbsolute(module) || !module.includes('/') ? module : fromCwd(module);
+  const p11 = isObject(pkcs11) ? pkcs11 : undefined;
+  const label =
+    env['NOTARY_PKCS11_TOKEN_LABEL'] || stringSetting(getKey(p11, 'token_label'), 'pkcs11.token_label');
+  if (label) settings.pkcs11TokenLabel = label;
+  // Opt-out of Go's backup copy of a token key: env wins over config, like the module path.
+  const noBackupEnv = env['NOTARY_PKCS11_NO_BACKUP'];
+  const cfgBackup = getKey(p11, 'backup');
+  if (noBackupEnv) settings.pkcs11Backup = !boolSetting(noBackupEnv);
+  else if (cfgBackup !== undefined && cfgBackup !== null) settings.pkcs11Backup = boolSetting(cfgBackup);
   return settings;
 }

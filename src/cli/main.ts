@@ -253,12 +253,22 @@ export async function main(argv: string[], ioOverrides: Partial<MainIo> = {}): P
     return 0;
   } catch (err) {
     const { renderError } = await import('./render-error.js');
-    return renderError(err, {
+    const code = renderError(err, {
       stdout: io.stdout,
       stderr: io.stderr,
       debug,
       json,
       usage: usageText(node),
     });
+    return goExitCodes(io.env) && code !== 0 ? 1 : code;
   }
+}
+
+/**
+ * `TSNOTARY_GO_EXIT_CODES=1`: every failure exits 1, as Go notary does, for scripts that compare
+ * the exit status with 1 instead of testing for non-zero (docs/exit-codes.md).
+ */
+function goExitCodes(env: NodeJS.ProcessEnv): boolean {
+  const v = (env['TSNOTARY_GO_EXIT_CODES'] ?? '').trim().toLowerCase();
+  return v !== '' && v !== '0' && v !== 'false';
 }

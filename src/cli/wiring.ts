@@ -2,6 +2,7 @@
  * Wiring from a CommandContext to the key layers: the passphrase retriever bound to the
  * process environment and the terminal, and the key stores in Go's order.
  */
+import { NotaryError } from '../errors.js';
 import { CryptoService } from '../keystore/crypto-service.js';
 import { FileKeyStore } from '../keystore/file-store.js';
 import { envPassphraseRetriever, type PassphrasePrompter } from '../keystore/passphrase.js';
@@ -55,7 +56,10 @@ export interface CryptoServiceOptions {
   tokenStore?: KeyStore;
   /** Probe for a PKCS#11 token (Go: every key and repository command does). Default true. */
   hardware?: boolean;
-  /** Keys added to the token are also written to the file store (Go's backup). Default true. */
+  /**
+   * Keys added to the token are also written to the file store (Go's backup). Default: the
+   * `pkcs11Backup` setting (env NOTARY_PKCS11_NO_BACKUP / config `pkcs11.backup`), else true.
+   */
   hardwareBackup?: boolean;
 }
 
@@ -75,18 +79,36 @@ function probeToken(ctx: CommandContext, settings: Settings, fileStore: FileKeyS
         const { existingModules, moduleCandidates } = await import('../keystore/pkcs11/module-path.js');
         const candidates = moduleCandidates(settings.pkcs11Module);
         if (!candidates.explicit && existingModules(candidates.paths).length === 0) {
-          ctx.log.debug('No yubikey found, using alternative key storage: no library found');
+          ctx.log.debug(
+            `No yubikey found, using alternative key storage: no library found (tried ${candidates.paths.join(', ')}; name one with NOTARY_PKCS11_MODULE)`,
+          );
           return undefined;
         }
-        const { probeTokenKeyStore } = await import('../keystore/pkcs11/index.js');
-        return await probeTokenKeyStore({
-          retriever: passphraseRetriever(ctx),
-          logger: ctx.log,
-          clock: ctx.clock,
-          notify: (line) => ctx.stdout.write(`${line}\n`),
-          ...(backup ? { backup: fileStore } : {}),
-          ...(settings.pkcs11Module ? { modulePath: settings.pkcs11Module } : {}),
-        });
+        const { openTokenKeyStore } = await import('../keystore/pkcs11/index.js');
+        try {
+          return await openTokenKeyStore({
+            retriever: passphraseRetriever(ctx),
+            logger: ctx.log,
+            clock: ctx.clock,
+            notify: (line) => ctx.stdout.write(`${line}\n`),
+            ...(backup ? { backup: fileStore } : {}),
+            ...(settings.pkcs11Module ? { modulePath: settings.pkcs11Module } : {}),
+            ...(settings.pkcs11TokenLabel ? { tokenLabel: settings.pkcs11TokenLabel } : {}),
+          });
+        } catch (e) {
+          // Go: debug line, carry on with files. A module the user named explicitly gets a
+          // warning and the fix, since a silent fallback would then leave keys where they did
+          // not want them.
+          const message = e instanceof Error ? e.message : String(e);
+          const line = `No yubikey found, using alternative key storage: ${message.replace(/^No yubikey found: /, '')}`;
+          if (!candidates.explicit) {
+            ctx.log.debug(line);
+            return undefined;
+          }
+          ctx.log.warn(line);
+          if (e instanceof NotaryError && e.hint) ctx.log.warn(e.hint);
+          return undefined;
+        }
       } catch (e) {
         ctx.log.debug(
           `No yubikey found, using alternative key storage: ${e instanceof Error ? e.message : String(e)}`,
@@ -111,6 +133,6 @@ export async function openCryptoService(
     opts.tokenStore ??
     (opts.hardware === false
       ? undefined
-      : await probeToken(ctx, settings, fileStore, opts.hardwareBackup ?? true));
-  return new CryptoService(token ? [token, fileStore] : [fileStore]);
+      : await probeToken(ctx, settings, fileStore, opts.hardwareBackup ?? settings.pkcs11Backup ?? true));
+  return new CryptoService(token ? [token, fileStore] : [fileStore], ctx.log);
 }

@@ -1,25 +1,46 @@
 /** Ordered key stores (token first, then files), as Go's cryptoservice. */
 import { canonicalIdOf, generateKey } from '../crypto/keygen.js';
 import type { KeyAlgorithm, PrivateKey } from '../crypto/keys.js';
-import { NotaryError } from '../errors.js';
+import { errorMessage, NotaryError } from '../errors.js';
+import { type Logger, silentLogger } from '../log.js';
 import type { KeyInfo, KeyStore, Signer } from './types.js';
 
 export class CryptoService {
-  constructor(readonly stores: KeyStore[]) {}
+  constructor(
+    readonly stores: KeyStore[],
+    private readonly log: Logger = silentLogger,
+  ) {}
 
   /** Generates a key and stores it in the first store that accepts it. Returns the canonical ID. */
   async create(role: string, gun: string, alg: KeyAlgorithm = 'ecdsa'): Promise<string> {
     return this.addKey(generateKey(alg), role, gun);
   }
 
-  /** Stores an existing key (e.g. `--rootkey`, `key rotate -k`) in the first store that accepts it. */
+  /**
+   * Stores an existing key (e.g. `--rootkey`, `key rotate -k`) in the first store that accepts it.
+   * Like Go, a store that fails is skipped for the next one; unlike Go, a root key that was meant
+   * for the hardware token but landed in a later store is reported (warning with the reason):
+   * otherwise a wrong PIN or a full token silently leaves the root key only on disk.
+   */
   async addKey(key: PrivateKey, role: string, gun: string): Promise<string> {
     let lastError: unknown;
+    const skipped: { location: string; error: unknown }[] = [];
     for (const store of this.stores) {
       try {
-        return await store.add(key, role, gun);
+        const id = await store.add(key, role, gun);
+        if (role === 'root') {
+          for (const s of skipped) {
+            this.log.warn(
+              `could not store the root key ${id} in ${s.location} (${errorMessage(s.error)}); it was stored in ${store.location} instead`,
+            );
+            const hint = s.error instanceof NotaryError ? s.error.hint : undefined;
+            if (hint) this.log.warn(hint);
+          }
+        }
+        return id;
       } catch (e) {
         lastError = e;
+        skipped.push({ location: store.location, error: e });
       }
     }
     if (lastError) throw lastError;

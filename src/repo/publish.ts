@@ -68,6 +68,12 @@ export interface PublishContext {
   update(): Promise<RepoState>;
   /** Initialise the repository locally (as `init` with the first/new root key), for a first publish without `init`. */
   initialize(): Promise<LocalRepoData>;
+  /**
+   * Optional extra root signers (`key rotate --legacy N`): public keys, by TUF ID, that also sign
+   * a re-signed root when the key stores hold them (missing or locked ones are skipped, as Go's
+   * optional keys). Called with the root as loaded, only when root is re-signed.
+   */
+  extraRootSigningKeys?(loadedRoot: RootSigned, initialPublish: boolean): Promise<Record<string, TufKey>>;
 }
 
 export interface PublishResult {
@@ -362,6 +368,8 @@ async function signWith(
   role: string,
   signed: AnySigned,
   roles: ReadonlyArray<{ keys: Record<string, TufKey>; threshold: number }>,
+  /** optional signers: used when held and unlockable, otherwise skipped silently */
+  optional: Record<string, TufKey> = {},
 ): Promise<SignedRole> {
   const all: SigningKey[] = [];
   const seen = new Set<string>();
@@ -373,6 +381,13 @@ async function signWith(
       throw insufficientSignatures(role, r.threshold, Object.keys(r.keys).length, found);
     }
     for (const s of found.signers) {
+      if (seen.has(s.keyId)) continue;
+      seen.add(s.keyId);
+      all.push(s);
+    }
+  }
+  if (Object.keys(optional).length > 0) {
+    for (const s of (await pool.lookup(optional)).signers) {
       if (seen.has(s.keyId)) continue;
       seen.add(s.keyId);
       all.push(s);
@@ -421,7 +436,10 @@ export async function publishChanges(
       version: repo.root.version + 1,
       expires: defaultExpiry('root', now),
     };
-    const res = await signWith(pool, 'root', signed, signingRoles);
+    const extra = ctx.extraRootSigningKeys
+      ? await ctx.extraRootSigningKeys(loaded.root.signed, loaded.initialPublish)
+      : {};
+    const res = await signWith(pool, 'root', signed, signingRoles, extra);
     files.set('root', res.raw);
     newMeta.set('root', fileMeta(res.raw));
   } else {

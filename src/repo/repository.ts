@@ -11,7 +11,7 @@ import type { ChangeToApply } from './apply-changes.js';
 import { deleteLocalRepoData, MetadataCache } from './cache.js';
 import { type Changelist, openChangelist } from './changelist.js';
 import { type InitKeyService, initializeRepo } from './init.js';
-import { type LocalRepoData, type PublishResult, publishChanges } from './publish.js';
+import { type LocalRepoData, type PublishContext, type PublishResult, publishChanges } from './publish.js';
 import type { TrustPinning } from './settings.js';
 import type { RepoState } from './state.js';
 import { MAX_DOWNLOAD_SIZE, updateRepo, type WalkScope } from './update.js';
@@ -86,10 +86,17 @@ export class Repository {
     });
   }
 
-  /** Publishes `changes` (given in memory, e.g. a key rotation) without touching the changelist. */
-  async publishChanges(changes: readonly ChangeToApply[]): Promise<PublishResult> {
+  /**
+   * Publishes `changes` (given in memory, e.g. a key rotation) without touching the changelist.
+   * `extraRootSigningKeys`: optional root signers (`key rotate --legacy`, see PublishContext).
+   */
+  async publishChanges(
+    changes: readonly ChangeToApply[],
+    opts: Pick<PublishContext, 'extraRootSigningKeys'> = {},
+  ): Promise<PublishResult> {
     return publishChanges(
       {
+        ...opts,
         gun: this.gun,
         cache: this.cache,
         remote: await this.remote(),

@@ -26,4 +26,11 @@ export interface Settings {
   trustPinning: TrustPinning;
   /** PKCS#11 module path, when configured (flag/env/config) */
   pkcs11Module?: string;
+  /** Token label to use instead of the first token (env NOTARY_PKCS11_TOKEN_LABEL / `pkcs11.token_label`) */
+  pkcs11TokenLabel?: string;
+  /**
+   * false: a key put on the token gets no backup copy in `private/` (env NOTARY_PKCS11_NO_BACKUP=1 /
+   * `pkcs11.backup: false`). Absent: back up, as Go does.
+   */
+  pkcs11Backup?: boolean;
 }

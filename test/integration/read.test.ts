@@ -256,7 +256,11 @@ describe('handlers in-process on the Go fixture trust dir (offline, clock pinned
       trustPinning: { certs: {}, ca: {}, disableTofu: false },
     };
     const ctx: CommandContext = {
-      stdout: { write: (t) => void (out += t) },
+      stdout: {
+        write: (t) => {
+          out += t;
+        },
+      },
       stderr: { write: () => {} },
       stdin: Readable.from([]),
       env: {},

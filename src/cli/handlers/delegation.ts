@@ -70,3 +70,5 @@ export async function delegationList(ctx: CommandContext, args: string[], _flags
   }
   ctx.stdout.write(`\n${formatDelegationList(roles)}\n`);
 }
+
+export { delegationAdd, delegationPurge, delegationRemove } from './delegation-stage.js';

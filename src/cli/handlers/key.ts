@@ -17,6 +17,13 @@ import type { CommandContext, FlagValues } from '../context.js';
 import { wantsJson, writeJson } from '../output-json.js';
 import { renderTable } from '../tabwriter.js';
 import { newPassphraseRetriever, openCryptoService, openFileKeyStore } from '../wiring.js';
+import {
+  backupEnabled,
+  importRootBlocksToToken,
+  probeTokenStore,
+  refuseTokenPasswd,
+  warnTokenOnlyExports,
+} from './key-token.js';
 
 const MAX_GUN_WIDTH = 25;
 const MAX_LOC_WIDTH = 40;
@@ -91,10 +98,16 @@ export async function keyList(ctx: CommandContext, args: string[], _flags: FlagV
   const cs = await openCryptoService(ctx, await ctx.settings(), { hardwareBackup: false });
   const keys = await cs.list();
   if (wantsJson(ctx)) {
-    writeJson(
-      ctx,
-      sortKeyInfos(keys).map((k) => ({ role: k.role, gun: k.gun, keyId: k.keyId, location: k.location })),
-    );
+    // An object, not a bare array, so fields can be added later (docs/json-output.md). Values are
+    // never truncated, unlike the table's GUN and LOCATION columns.
+    writeJson(ctx, {
+      keys: sortKeyInfos(keys).map((k) => ({
+        role: k.role,
+        gun: k.gun,
+        keyId: k.keyId,
+        location: k.location,
+      })),
+    });
     return;
   }
   ctx.stdout.write(formatKeyList(keys));
@@ -165,9 +178,11 @@ export async function keyPasswd(ctx: CommandContext, args: string[], _flags: Fla
   let info: KeyInfo | undefined;
   try {
     info = await store.info(keyId);
+    // Only the file copy has a passphrase; a token-only key gets a clear refusal instead.
+    if (!info) await refuseTokenPasswd(ctx, settings, keyId);
     if (!info || !(await store.getPrivateKey(keyId))) throw notFound();
   } catch (e) {
-    if (e instanceof NotaryError && e.code === 'KEY_NOT_FOUND') throw e;
+    if (e instanceof NotaryError && (e.code === 'KEY_NOT_FOUND' || e.code === 'PKCS11')) throw e;
     throw notFound(e);
   }
   await store.changePassphrase(keyId, newPassphraseRetriever(ctx));
@@ -176,10 +191,13 @@ export async function keyPasswd(ctx: CommandContext, args: string[], _flags: Fla
 
 export async function keyImport(ctx: CommandContext, args: string[], flags: FlagValues): Promise<void> {
   if (args.length === 0) throw usageError('must specify at least one input file to import keys from');
-  const store = openFileKeyStore(ctx, await ctx.settings());
+  const settings = await ctx.settings();
+  const store = openFileKeyStore(ctx, settings);
   await store.open();
   const role = stringFlag(flags, 'role');
   const gun = stringFlag(flags, 'gun');
+  // Go's importers: the token first (root keys only), then the files.
+  const token = await probeTokenStore(ctx, settings);
   for (const file of args) {
     let text: string;
     try {
@@ -197,9 +215,15 @@ export async function keyImport(ctx: CommandContext, args: string[], flags: Flag
     const importOpts: { role?: string; gun?: string } = {};
     if (role !== undefined) importOpts.role = role;
     if (gun !== undefined) importOpts.gun = gun;
+    let onToken = 0;
+    if (token) {
+      const t = await importRootBlocksToToken(ctx, token, text, { role, backup: backupEnabled(settings) });
+      onToken = t.onToken.length;
+      text = t.forFiles;
+    }
     const result = await store.importBlocks(text, importOpts);
     // Go reports skipped blocks only when nothing at all was imported from the file.
-    if (result.written.length === 0 && result.skipped.length > 0) {
+    if (result.written.length === 0 && result.skipped.length > 0 && onToken === 0) {
       throw new NotaryError('KEY_INVALID', `failed to import all keys: ${result.skipped.join(', ')}`, {
         hint: 'Each block needs a role and, for targets/snapshot/timestamp keys, a gun (use --role/--gun); encrypted blocks need a `path:` header.',
       });
@@ -217,7 +241,10 @@ export async function keyExport(ctx: CommandContext, args: string[], flags: Flag
       'Only the --gun or --key flag may be provided, not a mix of the two flags',
     );
   }
-  const store: FileKeyStore = openFileKeyStore(ctx, await ctx.settings());
+  const settings = await ctx.settings();
+  const store: FileKeyStore = openFileKeyStore(ctx, settings);
+  // Token keys are never exported (only the file store is read); asked-for ones are named on stderr.
+  if (keyIds.length > 0) await warnTokenOnlyExports(ctx, settings, store, keyIds);
   // Go bug kept: only the first --gun value is used (on-disk.md §4.5).
   const text =
     guns.length > 0
@@ -285,4 +312,70 @@ export async function keyRemove(ctx: CommandContext, args: string[], _flags: Fla
   }
   await store.remove(keyId);
   ctx.stdout.write(`\nDeleted ${description}.\n\n`);
+}
+
+/**
+ * `key rotate GUN ROLE [-r] [-k FILE...] [-l N]` (cli.md §7, tuf.md §14). Go's order: the role
+ * check, the `-k` files (read and decrypted), the root confirmation, then one publish. The old
+ * private key is deleted only after the server accepted the new root (src/repo/rotate.ts).
+ */
+export async function keyRotate(ctx: CommandContext, args: string[], flags: FlagValues): Promise<void> {
+  if (args.length < 2) throw usageError('Must specify a GUN and a key role to rotate');
+  const [{ validateGun }, rotate, { Repository }, { openRemote }, wiring] = await Promise.all([
+    import('../../repo/gun.js'),
+    import('../../repo/rotate.js'),
+    import('../../repo/repository.js'),
+    import('../wiring-repo.js'),
+    import('../wiring.js'),
+  ]);
+  const gun = validateGun(args[0]!);
+  const role = args[1]!;
+  const serverManaged = flags['server-managed'] === true;
+  const legacy = typeof flags['legacy'] === 'number' ? flags['legacy'] : 0;
+  // Go asks the root question before it refuses `root -r`; every other refusal comes first.
+  if (role !== 'root') rotate.checkRotationInput(role, serverManaged);
+
+  const keyFiles = stringsFlag(flags, 'key');
+  const newKeys: Awaited<ReturnType<typeof rotate.readRotationKeyFile>>[] = [];
+  if (serverManaged && keyFiles.length > 0) {
+    // Go imports the files and then ignores them; importing keys nothing will use helps nobody.
+    ctx.log.warn(`ignoring --key: with --server-managed the server generates the new ${role} key`);
+  } else {
+    for (const file of keyFiles) {
+      newKeys.push(await rotate.readRotationKeyFile(file, ctx.cwd, role, wiring.passphraseRetriever(ctx)));
+    }
+  }
+
+  if (role === 'root') {
+    const answer = await ctx.prompter.readLine(
+      'Warning: you are about to rotate your root key.\n\n' +
+        'You must use your old key to sign this root rotation.\n' +
+        'Are you sure you want to proceed?  (yes/no)  ',
+    );
+    if (!confirmed(answer)) {
+      ctx.stdout.write('\nAborting action.\n');
+      return;
+    }
+    rotate.checkRotationInput(role, serverManaged);
+  }
+
+  const settings = await ctx.settings();
+  const keys = await openCryptoService(ctx, settings);
+  const uploads = rotate.watchUploads();
+  // The same key service signs and stores the new key (one passphrase cache, one token session).
+  const repo = new Repository({
+    gun,
+    trustDir: settings.trustDir,
+    keys,
+    keyLocations: keys.stores.map((s) => s.location),
+    openRemote: async () => uploads.wrap(await openRemote(ctx, settings, gun, 'admin')),
+    pinning: settings.trustPinning,
+    log: ctx.log,
+    clock: ctx.clock,
+  });
+  await rotate.rotateKey(
+    { repo, keys, log: ctx.log, clock: ctx.clock, uploadStarted: uploads.started },
+    { role, serverManaged, keys: newKeys, legacyVersions: legacy },
+  );
+  ctx.stdout.write(`Successfully rotated ${role} key for repository ${gun}\n`);
 }

@@ -1,0 +1,418 @@
+/**
+ * Staging commands of the `delegation` group: `add`, `remove`, `purge` (spec cli.md §6,
+ * on-disk.md §7). They only write the changelist (offline); `-p` then publishes through
+ * `publishRepo`, as every staging command does. `delegation list` lives in ./delegation.ts.
+ *
+ * Outputs, error texts and the order of checks are Go notary 0.7's (verified against the Go
+ * binary). Beyond Go, nothing is staged that could only fail or corrupt later:
+ * - an Ed25519 certificate is refused while reading it (Go stages a change holding a `null`
+ *   key, then fails with `public key is nil`, leaving a change that breaks every publish);
+ * - an RSA `PUBLIC KEY` shorter than 2048 bits is refused (notary never accepts its signatures);
+ * - a key given twice (same file, or the same certificate) is staged once (Go lists its ID twice
+ *   in the role);
+ * - a key ID given to `remove`/`purge` that is not 64 hex characters is staged as Go does but
+ *   named in a warning, since it can never match a key.
+ */
+import { createPublicKey, X509Certificate } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { pemDecodeFirst } from '../../crypto/pem.js';
+import { commonName, signatureAlgorithmOid } from '../../crypto/x509.js';
+import { errorMessage, NotaryError } from '../../errors.js';
+import {
+  type Change,
+  type Changelist,
+  delegationChange,
+  delegationDeleteChange,
+  openChangelist,
+  purgeKeysChange,
+} from '../../repo/changelist.js';
+import { validateGun } from '../../repo/gun.js';
+import { compareUtf8 } from '../../tuf/canonical.js';
+import { canonicalKeyId, certificatePem, tufKeyId } from '../../tuf/keys.js';
+import { isDelegationRole, validateDelegationName } from '../../tuf/roles.js';
+import type { TufKey } from '../../tuf/types.js';
+import type { CommandContext, FlagValues } from '../context.js';
+
+// ---- small helpers (same conventions as ./stage.ts) ----
+
+function usageError(message: string): NotaryError {
+  return new NotaryError('USAGE', message, { showUsage: true });
+}
+
+function stringsFlag(flags: FlagValues, name: string): string[] {
+  const v = flags[name];
+  if (v === undefined || typeof v === 'boolean') return [];
+  if (Array.isArray(v)) return v.map(String);
+  return String(v)
+    .split(',')
+    .filter((s) => s !== '');
+}
+
+async function changelistFor(ctx: CommandContext, gun: string): Promise<Changelist> {
+  const settings = await ctx.settings();
+  return openChangelist(settings.trustDir, gun, ctx.log);
+}
+
+/** `-p`: publish everything staged (Go's maybeAutoPublish). */
+async function maybePublish(ctx: CommandContext, flags: FlagValues, gun: string): Promise<void> {
+  if (flags['publish'] !== true) return;
+  ctx.stdout.write(`Auto-publishing changes to ${gun}\n`);
+  const { publishRepo } = await import('./publish.js');
+  await publishRepo(ctx, gun);
+}
+
+/** Go's prettyPaths: sorted (byte order), `""` shown as `"" <all paths>`. */
+export function prettyPaths(paths: readonly string[]): string[] {
+  return [...paths].sort(compareUtf8).map((p) => (p === '' ? '"" <all paths>' : p));
+}
+
+/** Go's `fmt.Sprintf("%s", []string{...})`: `[a b c]`. */
+function goList(items: readonly string[]): string {
+  return `[${items.join(' ')}]`;
+}
+
+const KEY_ID = /^[0-9a-f]{64}$/;
+
+function warnOddKeyIds(ctx: CommandContext, keyIds: readonly string[]): void {
+  for (const id of keyIds) {
+    if (!KEY_ID.test(id)) {
+      ctx.log.warn(
+        `key ID ${id} is not a 64-character lower-case hex key ID; it will not match any delegation key (see \`notary delegation list\`)`,
+      );
+    }
+  }
+}
+
+// ---- reading public keys and certificates (Go's ingestPublicKeys / ParsePEMPublicKey) ----
+
+/** Signature algorithms Go's ValidateCertificate refuses (SHA1WithRSA, DSAWithSHA1, ECDSAWithSHA1). */
+const SHA1_SIGNATURES = new Set(['1.2.840.113549.1.1.5', '1.2.840.10040.4.3', '1.2.840.10045.4.1']);
+const MIN_RSA_BITS = 2048;
+const DAY_MS = 24 * 3600 * 1000;
+
+/** Why a PEM file does not give a usable key; becomes `unable to parse ... <f>: <reason>`. */
+class KeyFileProblem extends Error {
+  constructor(
+    message: string,
+    readonly hint?: string,
+    readonly problemCause?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+function addMonths(d: Date, months: number): Date {
+  const r = new Date(d.getTime());
+  r.setUTCMonth(r.getUTCMonth() + months);
+  return r;
+}
+
+/** Go's ValidateCertificate(cert, checkExpiry=true), same texts; warns when near expiry. */
+function validateDelegationCertificate(ctx: CommandContext, der: Buffer, cert: X509Certificate): void {
+  const cn = commonName(cert);
+  const notBefore = new Date(cert.validFrom);
+  const notAfter = new Date(cert.validTo);
+  if (notBefore.getTime() > notAfter.getTime()) {
+    throw new KeyFileProblem('invalid certificate: certificate validity window is invalid');
+  }
+  if (SHA1_SIGNATURES.has(signatureAlgorithmOid(der))) {
+    throw new KeyFileProblem(
+      `invalid certificate: certificate with CN ${cn} uses invalid SHA1 signature algorithm`,
+      'Issue the certificate with a SHA-256 (or stronger) signature.',
+    );
+  }
+  const pub = cert.publicKey;
+  if (pub.asymmetricKeyType === 'rsa' && (pub.asymmetricKeyDetails?.modulusLength ?? 0) < MIN_RSA_BITS) {
+    throw new KeyFileProblem(
+      'invalid certificate: RSA bit length is too short',
+      `Use an RSA key of at least ${MIN_RSA_BITS} bits, or an ECDSA key.`,
+    );
+  }
+  const now = ctx.clock();
+  if (now.getTime() + DAY_MS < notBefore.getTime() || now.getTime() > notAfter.getTime()) {
+    throw new KeyFileProblem(
+      `invalid certificate: certificate with CN ${cn} is expired`,
+      `The certificate is valid from ${notBefore.toISOString()} to ${notAfter.toISOString()}; issue a new one.`,
+    );
+  }
+  if (notAfter.getTime() < addMonths(now, 6).getTime()) {
+    ctx.log.warn(`certificate with CN ${cn} is near expiry`);
+  }
+}
+
+/** A `CERTIFICATE` block → `ecdsa-x509`/`rsa-x509` key holding only this certificate, Go-PEM encoded. */
+function certificateBlockKey(ctx: CommandContext, der: Buffer): TufKey {
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(der);
+  } catch (e) {
+    throw new KeyFileProblem(
+      'could not parse provided certificate: x509: malformed certificate',
+      'The file must hold a valid PEM-encoded X.509 certificate.',
+      e,
+    );
+  }
+  validateDelegationCertificate(ctx, der, cert);
+  const t = cert.publicKey.asymmetricKeyType;
+  if (t !== 'ec' && t !== 'rsa') {
+    throw new KeyFileProblem(
+      `unsupported certificate key type ${t ?? 'unknown'}, expected an ECDSA or RSA key`,
+      'Delegation certificates must hold an ECDSA or RSA public key.',
+    );
+  }
+  return {
+    keytype: t === 'ec' ? 'ecdsa-x509' : 'rsa-x509',
+    public: Buffer.from(certificatePem(der), 'latin1'),
+  };
+}
+
+/** A `PUBLIC KEY` block → `ecdsa`/`rsa` key whose public value is the block's DER as given (as Go). */
+function publicKeyBlockKey(der: Buffer): TufKey {
+  let key: ReturnType<typeof createPublicKey>;
+  try {
+    key = createPublicKey({ key: der, format: 'der', type: 'spki' });
+  } catch (e) {
+    throw new KeyFileProblem(
+      `unable to parse pem encoded public key: ${errorMessage(e)}`,
+      'The file must hold a PKIX (SubjectPublicKeyInfo) "PUBLIC KEY" PEM block.',
+      e,
+    );
+  }
+  const t = key.asymmetricKeyType;
+  if (t === 'ec') return { keytype: 'ecdsa', public: der };
+  if (t === 'rsa') {
+    if ((key.asymmetricKeyDetails?.modulusLength ?? 0) < MIN_RSA_BITS) {
+      throw new KeyFileProblem(
+        `RSA public key is shorter than ${MIN_RSA_BITS} bits`,
+        `notary never accepts signatures of such keys; use an RSA key of at least ${MIN_RSA_BITS} bits, or an ECDSA key.`,
+      );
+    }
+    return { keytype: 'rsa', public: der };
+  }
+  throw new KeyFileProblem(
+    'unknown public key format',
+    'Delegation keys must be ECDSA or RSA public keys (or certificates holding one).',
+  );
+}
+
+/** Go's ParsePEMPublicKey on the file content: the first PEM block decides. */
+export function parseDelegationKeyPem(ctx: CommandContext, content: Buffer): TufKey {
+  // latin1 keeps every byte as one character, so Go's byte-oriented PEM rules apply unchanged.
+  const { block } = pemDecodeFirst(content.toString('latin1'));
+  if (!block) {
+    throw new KeyFileProblem(
+      'no valid public key found',
+      'Give a PEM file with a "CERTIFICATE" or "PUBLIC KEY" block.',
+    );
+  }
+  switch (block.type) {
+    case 'CERTIFICATE':
+      return certificateBlockKey(ctx, block.bytes);
+    case 'PUBLIC KEY':
+      return publicKeyBlockKey(block.bytes);
+    default:
+      throw new KeyFileProblem(
+        `unsupported PEM block type ${JSON.stringify(block.type)}, expected CERTIFICATE or PUBLIC KEY`,
+        'Give a PEM file with a "CERTIFICATE" or "PUBLIC KEY" block.',
+      );
+  }
+}
+
+/** Go's ingestPublicKeys: reads and parses each file, with Go's error texts. */
+async function ingestPublicKeys(ctx: CommandContext, files: readonly string[]): Promise<TufKey[]> {
+  const keys: TufKey[] = [];
+  const seen = new Map<string, string>();
+  for (const file of files) {
+    let content: Buffer;
+    try {
+      content = await readFile(resolve(ctx.cwd, file));
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') {
+        throw new NotaryError('NOT_FOUND', `file for public key does not exist: ${file}`, {
+          cause: e,
+          hint: 'Check the path of the certificate or public key file.',
+          exitCode: 1,
+        });
+      }
+      throw new NotaryError('IO', `unable to read public key from file: ${file}`, {
+        cause: e,
+        hint: `Could not read it: ${errorMessage(e)}.`,
+      });
+    }
+    let key: TufKey;
+    try {
+      key = parseDelegationKeyPem(ctx, content);
+    } catch (e) {
+      if (!(e instanceof KeyFileProblem)) throw e;
+      throw new NotaryError(
+        'KEY_INVALID',
+        `unable to parse valid public key certificate from PEM file ${file}: ${e.message}`,
+        { ...(e.hint !== undefined ? { hint: e.hint } : {}), cause: e.problemCause, exitCode: 1 },
+      );
+    }
+    // Go stages a key given twice twice, and the role then lists its ID twice: add it once.
+    const id = tufKeyId(key);
+    const earlier = seen.get(id);
+    if (earlier !== undefined) {
+      ctx.log.warn(`${file} holds the same key as ${earlier}; it is added once`);
+      continue;
+    }
+    seen.set(id, file);
+    keys.push(key);
+  }
+  return keys;
+}
+
+// ---- handlers ----
+
+/** `delegation add GUN ROLE [CERT_OR_PUBKEY...] [--paths P,...] [--all-paths] [-p]` */
+export async function delegationAdd(ctx: CommandContext, args: string[], flags: FlagValues): Promise<void> {
+  const allPaths = flags['all-paths'] === true;
+  // `--all-paths` overrides any `--paths` (Go's checkAllPaths).
+  const paths = allPaths ? [''] : stringsFlag(flags, 'paths');
+  if (args.length < 2 || (args.length < 3 && paths.length === 0)) {
+    throw usageError(
+      'must specify the Global Unique Name and the role of the delegation along with the public key certificate paths and/or a list of paths to add',
+    );
+  }
+  const gun = validateGun(args[0]!);
+  const role = args[1]!;
+  // Go reads the key files before it looks at the role name: keep that order of errors.
+  const keys = await ingestPublicKeys(ctx, args.slice(2));
+  try {
+    validateDelegationName(role);
+  } catch (e) {
+    throw wrapped(e, 'failed to create delegation');
+  }
+  const changes: Change[] = [];
+  // Threshold is always 1 (notary.MinThreshold): the CLI has no way to set another.
+  if (keys.length > 0) changes.push(delegationChange('create', role, { threshold: 1, addKeys: keys }));
+  if (paths.length > 0) changes.push(delegationChange('create', role, { addPaths: paths }));
+  const cl = await changelistFor(ctx, gun);
+  try {
+    await cl.stageAll(changes);
+  } catch (e) {
+    throw wrapped(e, 'failed to create delegation');
+  }
+
+  let items = '';
+  if (keys.length > 0) items += `with keys ${goList(keys.map((k) => canonicalKeyId(k)))}, `;
+  if (paths.length > 0) items += `with paths [${prettyPaths(paths).join('\n')}], `;
+  ctx.stdout.write(
+    `\nAddition of delegation role ${role} ${items}to repository "${gun}" staged for next publish.\n\n`,
+  );
+  await maybePublish(ctx, flags, gun);
+}
+
+/** `<prefix>: <err>` keeping the class, hint and details of a NotaryError. */
+function wrapped(e: unknown, prefix: string): NotaryError {
+  if (e instanceof NotaryError) {
+    return new NotaryError(e.code, `${prefix}: ${e.message}`, {
+      ...(e.hint !== undefined ? { hint: e.hint } : {}),
+      ...(e.details !== undefined ? { details: e.details } : {}),
+      cause: e,
+      exitCode: e.exitCode,
+    });
+  }
+  // Only staging (file writes) reaches here with a foreign error.
+  return new NotaryError('IO', `${prefix}: ${errorMessage(e)}`, { cause: e });
+}
+
+/** Go's askConfirm (fmt.Fscanln of one word): `y`/`yes` in any case, nothing else on the line. */
+export function confirmedAnswer(line: string): boolean {
+  const words = line.trim().split(/[ \t\r\v\f]+/);
+  return words.length === 1 && /^(y|yes)$/i.test(words[0]!);
+}
+
+/** `delegation remove GUN ROLE [KEYID...] [--paths P,...] [--all-paths] [-y] [-p]` */
+export async function delegationRemove(
+  ctx: CommandContext,
+  args: string[],
+  flags: FlagValues,
+): Promise<void> {
+  if (args.length < 2) {
+    throw usageError(
+      'must specify the Global Unique Name and the role of the delegation along with optional keyIDs and/or a list of paths to remove',
+    );
+  }
+  const gun = validateGun(args[0]!);
+  const role = args[1]!;
+  // Checked before any question is asked (Go does the same).
+  if (!isDelegationRole(role)) {
+    throw new NotaryError('INVALID_ROLE', `invalid delegation name ${role}`, {
+      details: { role },
+      hint: 'Delegation names start with "targets/" and use only a-z, 0-9, "-", "_" and "/" (no "//" or trailing "/").',
+    });
+  }
+  const allPaths = flags['all-paths'] === true;
+  // `--all-paths` clears every path, so specific `--paths` are moot (Go drops them).
+  const paths = allPaths ? [] : stringsFlag(flags, 'paths');
+  const keyIds = args.slice(2);
+  const removeAll = keyIds.length === 0 && paths.length === 0 && !allPaths;
+  warnOddKeyIds(ctx, keyIds);
+
+  const changes: Change[] = [];
+  if (removeAll) {
+    ctx.stdout.write('\nAre you sure you want to remove all data for this delegation? (yes/no)\n');
+    if (flags['yes'] === true) {
+      ctx.stdout.write('Confirmed `yes` from flag\n');
+    } else if (!confirmedAnswer(await ctx.prompter.readLine(''))) {
+      throw new NotaryError('ABORTED', 'Aborting action.', {
+        exitCode: 1,
+        hint: `Nothing was staged. Answer "yes", or pass -y to remove ${role} with all its keys and paths.`,
+      });
+    }
+    changes.push(delegationDeleteChange(role));
+  } else {
+    // Go's order: clear paths, remove paths, then remove keys.
+    if (allPaths) changes.push(delegationChange('update', role, { clearPaths: true }));
+    if (paths.length > 0) changes.push(delegationChange('update', role, { removePaths: paths }));
+    if (keyIds.length > 0) changes.push(delegationChange('update', role, { removeKeys: keyIds }));
+  }
+  const cl = await changelistFor(ctx, gun);
+  try {
+    await cl.stageAll(changes);
+  } catch (e) {
+    throw wrapped(e, 'failed to remove delegation');
+  }
+
+  if (removeAll) {
+    ctx.stdout.write(
+      `\nForced removal (including all keys and paths) of delegation role ${role} to repository "${gun}" staged for next publish.\n\n`,
+    );
+  } else {
+    let items = '';
+    if (keyIds.length > 0) items += `with keys ${goList(keyIds)}, `;
+    if (allPaths) items += 'with all paths, ';
+    if (paths.length > 0) items += `with paths [${prettyPaths(paths).join('\n')}], `;
+    ctx.stdout.write(
+      `\nRemoval of delegation role ${role} ${items}to repository "${gun}" staged for next publish.\n\n`,
+    );
+  }
+  await maybePublish(ctx, flags, gun);
+}
+
+/** `delegation purge GUN --key KEYID[,...] [-p]` */
+export async function delegationPurge(ctx: CommandContext, args: string[], flags: FlagValues): Promise<void> {
+  if (args.length !== 1) {
+    throw usageError('Please provide a single Global Unique Name as an argument to remove');
+  }
+  const keyIds = stringsFlag(flags, 'key');
+  if (keyIds.length === 0) {
+    throw usageError('Please provide at least one key ID to be removed using the --key flag');
+  }
+  const gun = validateGun(args[0]!);
+  warnOddKeyIds(ctx, keyIds);
+  const cl = await changelistFor(ctx, gun);
+  try {
+    await cl.stage(purgeKeysChange(keyIds));
+  } catch (e) {
+    throw wrapped(e, 'failed to remove keys');
+  }
+  ctx.stdout.write(
+    `Removal of the following keys from all delegations in ${gun} staged for next publish:\n\t- ${keyIds.join('\n\t- ')}\n`,
+  );
+  await maybePublish(ctx, flags, gun);
+}
