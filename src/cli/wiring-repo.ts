@@ -10,18 +10,19 @@ import type { CommandContext } from './context.js';
 import { openCryptoService } from './wiring.js';
 
 /**
- * Go's interactive credentials: `Enter username: ` (a line, also from a pipe; empty = none),
- * then `Enter password: ` (hidden on a terminal), both trimmed. Asked at most once per run.
+ * Go's interactive credentials: `Enter username: ` (empty = none), then `Enter password: `
+ * (hidden), both trimmed, asked at most once per run. Only on a terminal: Go also reads them
+ * from a pipe, which makes a CI job hang on an open stdin and eats `verify`'s payload. Without a
+ * terminal the request fails at once with a hint naming NOTARY_AUTH.
  */
 function credentialPrompt(ctx: CommandContext): () => Promise<Credentials | undefined> {
   let answer: Promise<Credentials | undefined> | undefined;
   return () => {
     answer ??= (async () => {
+      if (!ctx.prompter.interactive) return undefined;
       const username = (await ctx.prompter.readLine('Enter username: ')).trim();
       if (username === '') return undefined;
-      const password = ctx.prompter.interactive
-        ? await ctx.prompter.readHidden('Enter password: ')
-        : await ctx.prompter.readLine('Enter password: ');
+      const password = await ctx.prompter.readHidden('Enter password: ');
       return { username, password: password.trim() };
     })();
     return answer;

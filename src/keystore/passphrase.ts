@@ -74,7 +74,7 @@ function noInputError(alias: string): NotaryError {
   const vars = passphraseEnvVars(alias);
   const hint =
     vars.length > 0
-      ? `set ${vars[0]} or run the command in a terminal to be prompted`
+      ? `set ${vars[0]}${vars.length > 1 ? ` (or ${vars.slice(1).join(' / ')})` : ''} or run the command in a terminal to be prompted`
       : `run the command in a terminal to be prompted (no environment variable exists for ${alias} keys)`;
   return new NotaryError('NO_PASSPHRASE_INPUT', NO_INPUT_MESSAGE, {
     hint,

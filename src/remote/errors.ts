@@ -86,7 +86,7 @@ export function statusError(status: number, body: Buffer, ctx: RequestContext): 
   if (status === 404) {
     if (ctx.isRoot) {
       return new NotaryError('NO_TRUST_DATA', `${hostPort(server)} does not have trust data for ${ctx.gun}`, {
-        hint: `The server ${server} has no repository ${ctx.gun}: initialize it with "notary init ${ctx.gun}", or if it lives on another server, ${PICK_SERVER}.`,
+        hint: `The server ${server} has no repository ${ctx.gun}: initialize it with "tsnotary init ${ctx.gun}", or if it lives on another server, ${PICK_SERVER}.`,
         details: { ...details, gun: ctx.gun },
       });
     }

@@ -240,7 +240,7 @@ export class ChangeApplier {
     if (!added) {
       throw new NotaryError('CHANGELIST', 'Could not add all targets', {
         details: { role, target: name },
-        hint: `The target "${name}" is outside the paths that ${role} may sign (check \`notary delegation list ${this.repo.gun}\`), or the role cannot be reached from targets.`,
+        hint: `The target "${name}" is outside the paths that ${role} may sign (check \`tsnotary delegation list ${this.repo.gun}\`), or the role cannot be reached from targets.`,
       });
     }
   }
@@ -473,7 +473,7 @@ export class ChangeApplier {
     throw invalidRoleError(
       role,
       'this role is not known',
-      'Only roles whose metadata loaded from the server can be witnessed; check the name with `notary delegation list`.',
+      'Only roles whose metadata loaded from the server can be witnessed; check the name with `tsnotary delegation list`.',
     );
   }
 
@@ -571,7 +571,7 @@ export class ChangeApplier {
       throw invalidRoleError(
         name,
         'delegation does not exist',
-        `Create it first with \`notary delegation add ${this.repo.gun} ${name} <cert> --all-paths\`, or reset the change with \`notary reset\`.`,
+        `Create it first with \`tsnotary delegation add ${this.repo.gun} ${name} <cert> --all-paths\`, or reset the change with \`tsnotary reset\`.`,
       );
     }
     return found;
@@ -677,7 +677,7 @@ function parsePayload(c: ChangeToApply, what: string): unknown {
   } catch (e) {
     throw new NotaryError('CHANGELIST', `invalid ${what} in change for ${c.role}: ${(e as Error).message}`, {
       cause: e,
-      hint: 'Remove the broken change with `notary reset <gun> -n <number>` (see `notary status`).',
+      hint: 'Remove the broken change with `tsnotary reset <gun> -n <number>` (see `tsnotary status`).',
     });
   }
   if (v === null || typeof v !== 'object' || Array.isArray(v)) {

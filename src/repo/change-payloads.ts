@@ -35,7 +35,8 @@ export interface DelegationPayload {
   clearPaths?: boolean;
 }
 
-const PAYLOAD_HINT = 'The change file is damaged; remove it with `notary reset` and stage the change again.';
+const PAYLOAD_HINT =
+  'The change file is damaged; remove it with `tsnotary reset` and stage the change again.';
 
 function sortedKeys(o: Record<string, unknown>): string[] {
   return Object.keys(o).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));

@@ -77,7 +77,7 @@ async function requireSigner(keys: InitKeyService, keyId: string, role: string):
   if (!s) {
     throw new NotaryError('KEY_NOT_FOUND', `could not retrieve local key for key ID provided: ${keyId}`, {
       details: { keyId, role },
-      hint: `The ${role} key ${keyId} is not in the key stores; import it with \`notary key import\`.`,
+      hint: `The ${role} key ${keyId} is not in the key stores; import it with \`tsnotary key import\`.`,
     });
   }
   return s;
@@ -178,7 +178,7 @@ async function warnIfPublished(opts: InitOptions): Promise<void> {
   opts.log.warn(
     `${hostPort(opts.remote.baseUrl)} already has trust data for ${opts.gun}: this init creates a new root that clients ` +
       `trusting the published one (including this trust directory's next publish) will refuse. To keep using the ` +
-      `published collection instead, run \`notary delete ${opts.gun}\` (keys are kept).`,
+      `published collection instead, run \`tsnotary delete ${opts.gun}\` (keys are kept).`,
   );
 }
 

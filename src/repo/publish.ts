@@ -166,8 +166,10 @@ export class SignerPool implements SignabilityCheck {
     const where = this.keyLocations.length > 0 ? this.keyLocations.join(', ') : 'the key stores';
     const failure = found.failures[0];
     const hint = failure
-      ? `The ${role} key is present but could not be unlocked (${failure.message}): set ${passphraseEnvVar(role)} to its passphrase, or run in a terminal to be prompted.`
-      : `No private key for ${role} (${ids.join(', ') || 'no keys listed'}) was found in ${where}. Import it with \`notary key import <file> --role ${role}\`, or publish from the machine that holds it.`;
+      ? `The ${role} key is present but could not be unlocked (${failure.message}): set ${passphraseEnvVar(role)} to its passphrase (if it is set, it holds the wrong one), or run in a terminal to be prompted.`
+      : ids.length === 0
+        ? `${role} lists no keys (fewer than its threshold): add one with \`tsnotary delegation add <gun> ${role} <cert>\`, then publish.`
+        : `No private key for ${role} (${ids.join(', ') || 'no keys listed'}) was found in ${where}. Import it with \`tsnotary key import <file> --role ${role}\`, or publish from the machine that holds it.`;
     return new NotaryError(
       'SIGNING_KEYS_MISSING',
       `could not find necessary signing keys, at least one of these keys must be available: ${ids.join(', ')}`,
@@ -196,7 +198,7 @@ function insufficientSignatures(
       cause: found.failures[0],
       hint: found.failures[0]
         ? `A ${role} key could not be unlocked (${found.failures[0].message}): set ${passphraseEnvVar(role)} or run in a terminal.`
-        : `Import the missing ${role} key(s) with \`notary key import\`.`,
+        : `Import the missing ${role} key(s) with \`tsnotary key import\`.`,
     },
   );
 }
@@ -230,7 +232,7 @@ export async function loadLocalRepo(cache: MetadataCache): Promise<LocalRepoData
       'NOT_FOUND',
       'targets trust data unavailable.  Has a notary repository been initialized?',
       {
-        hint: `The local cache ${cache.paths.metadataDir} holds a root but no targets.json: run \`notary delete ${cache.gun}\` and \`notary init ${cache.gun}\` again.`,
+        hint: `The local cache ${cache.paths.metadataDir} holds a root but no targets.json: run \`tsnotary delete ${cache.gun}\` and \`tsnotary init ${cache.gun}\` again.`,
       },
     );
   }
@@ -306,7 +308,7 @@ function withRootMismatchHint(e: unknown, gun: string): unknown {
     details: e.details,
     hint:
       `The server's root for ${gun} is not signed by the root key this trust directory trusts. If you ran ` +
-      `\`notary init ${gun}\` again on a published repository, run \`notary delete ${gun}\` (keys are kept) ` +
+      `\`tsnotary init ${gun}\` again on a published repository, run \`tsnotary delete ${gun}\` (keys are kept) ` +
       'to go back to the published collection; otherwise the collection was replaced on the server: verify it out of band.',
   });
 }

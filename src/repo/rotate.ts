@@ -45,7 +45,7 @@ export function checkRotationInput(role: string, serverManaged: boolean): void {
     throw new NotaryError('INVALID_ROLE', `notary does not currently permit rotating the ${role} key`, {
       details: { role },
       hint: isDelegationRole(role)
-        ? `Delegation keys are changed with \`notary delegation add/remove ${role}\`.`
+        ? `Delegation keys are changed with \`tsnotary delegation add/remove ${role}\`.`
         : 'Only the root, targets, snapshot and timestamp keys can be rotated.',
     });
   }
@@ -382,14 +382,14 @@ export async function rotateKey(deps: RotateDeps, opts: RotateOptions): Promise<
         e,
         failed.length === 0
           ? `Nothing changed: the server still trusts the old ${role} key, which was kept; the new key was removed and staged changes are still staged.`
-          : `Nothing changed: the server still trusts the old ${role} key, which was kept. The new key(s) ${failed.join(', ')} could not be removed and are unused: delete them with \`notary key remove\`.`,
+          : `Nothing changed: the server still trusts the old ${role} key, which was kept. The new key(s) ${failed.join(', ')} could not be removed and are unused: delete them with \`tsnotary key remove\`.`,
       );
     }
     throw withKeyState(
       e,
       accepted
-        ? `The server's root already lists the new ${role} key, so the rotation took effect although the request failed. The new key (${created.join(', ')}) and the old key were both kept: remove the old one with \`notary key remove\` once \`notary list ${gun}\` works.`
-        : `It is unknown whether the server received the new root: both the old and the new ${role} key (${created.join(', ')}) were kept. Run \`notary list ${gun}\` when the server is reachable; if the rotation did not happen, retry it and remove the unused key with \`notary key remove\`.`,
+        ? `The server's root already lists the new ${role} key, so the rotation took effect although the request failed. The new key (${created.join(', ')}) and the old key were both kept: remove the old one with \`tsnotary key remove\` once \`tsnotary list ${gun}\` works.`
+        : `It is unknown whether the server received the new root: both the old and the new ${role} key (${created.join(', ')}) were kept. Run \`tsnotary list ${gun}\` when the server is reachable; if the rotation did not happen, retry it and remove the unused key with \`tsnotary key remove\`.`,
     );
   }
 

@@ -306,7 +306,7 @@ export function validateRoot(input: RootValidationInput): void {
       throw validationFail(
         'could not retrieve trusted certs from previous root role data',
         'METADATA_INVALID',
-        `The trusted root of ${gun} in the local cache has no certificate for ${gun}; remove the local data with "notary delete ${gun}" only if you trust the server's root.`,
+        `The trusted root of ${gun} in the local cache has no certificate for ${gun}; remove the local data with "tsnotary delete ${gun}" only if you trust the server's root.`,
         { gun },
       );
     }
@@ -317,7 +317,7 @@ export function validateRoot(input: RootValidationInput): void {
         'ROOT_ROTATION',
         'could not rotate trust to a new trusted root: failed to validate data with current trusted certificates',
         {
-          hint: `The server's root for ${gun} (version ${root.signed.version}) is not signed by the root keys you trust (${ids.join(', ')}, version ${prevRoot.signed.version}). If the repository was re-created on purpose, remove the local trust data with "notary delete ${gun}" and list again; otherwise treat it as an attack.`,
+          hint: `The server's root for ${gun} (version ${root.signed.version}) is not signed by the root keys you trust (${ids.join(', ')}, version ${prevRoot.signed.version}). If the repository was re-created on purpose, remove the local trust data with "tsnotary delete ${gun}" and list again; otherwise treat it as an attack.`,
           details: {
             gun,
             trustedKeyIds: ids,

@@ -552,6 +552,12 @@ class Updater {
         if (!isSkippable(e)) throw e;
         const reason = errorMessage(e);
         this.log.warn(`Error getting ${ref.name}: ${reason}`);
+        // Go stops at the message; say what to do (which keys signed is in the error's hint).
+        const hint = e instanceof NotaryError ? e.hint : undefined;
+        this.log.warn(
+          `${ref.name} and the roles it delegates are not trusted; its targets are ignored.${hint ? ` ${hint}` : ''} ` +
+            `Once the role's keys meet its threshold again, re-sign it with \`tsnotary witness <gun> ${ref.name} -p\`.`,
+        );
         b.skipped.push({ role: ref.name, reason });
         continue;
       }

@@ -78,7 +78,7 @@ function warnOddKeyIds(ctx: CommandContext, keyIds: readonly string[]): void {
   for (const id of keyIds) {
     if (!KEY_ID.test(id)) {
       ctx.log.warn(
-        `key ID ${id} is not a 64-character lower-case hex key ID; it will not match any delegation key (see \`notary delegation list\`)`,
+        `key ID ${id} is not a 64-character lower-case hex key ID; it will not match any delegation key (see \`tsnotary delegation list\`)`,
       );
     }
   }
@@ -185,7 +185,7 @@ function publicKeyBlockKey(der: Buffer): TufKey {
     if ((key.asymmetricKeyDetails?.modulusLength ?? 0) < MIN_RSA_BITS) {
       throw new KeyFileProblem(
         `RSA public key is shorter than ${MIN_RSA_BITS} bits`,
-        `notary never accepts signatures of such keys; use an RSA key of at least ${MIN_RSA_BITS} bits, or an ECDSA key.`,
+        `tsnotary never accepts signatures of such keys; use an RSA key of at least ${MIN_RSA_BITS} bits, or an ECDSA key.`,
       );
     }
     return { keytype: 'rsa', public: der };

@@ -128,7 +128,7 @@ export async function init(ctx: CommandContext, args: string[], flags: FlagValue
       'KEY_NOT_FOUND',
       'error initializing repository with certificate: cannot find matching private key id',
       {
-        hint: 'Import the root key that belongs to the certificate (`notary key import`), or pass it with --rootkey.',
+        hint: 'Import the root key that belongs to the certificate (`tsnotary key import`), or pass it with --rootkey.',
       },
     );
   }

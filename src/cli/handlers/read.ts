@@ -95,10 +95,19 @@ export async function list(ctx: CommandContext, args: string[], flags: FlagValue
 }
 
 /** Go's ErrNoSuchTarget. */
-function noSuchTarget(gun: string, name: string): NotaryError {
+function noSuchTarget(
+  gun: string,
+  name: string,
+  skipped: ReadonlyArray<{ role: string; reason: string }> = [],
+): NotaryError {
+  // The seeds' troubleshooting case: the target exists, but in a role that is not trusted.
+  const untrusted =
+    skipped.length > 0
+      ? ` These roles were not trusted and were ignored: ${skipped.map((s) => `${s.role} (${s.reason})`).join('; ')}.`
+      : '';
   return new NotaryError('NOT_FOUND', `No valid trust data for ${name}`, {
-    hint: `No trusted role of ${gun} lists the target ${JSON.stringify(name)}; "notary list ${gun}" shows what is there.`,
-    details: { gun, target: name },
+    hint: `No trusted role of ${gun} lists the target ${JSON.stringify(name)}; "tsnotary list ${gun}" shows what is there.${untrusted}`,
+    details: { gun, target: name, skipped },
   });
 }
 
@@ -109,7 +118,7 @@ export async function lookup(ctx: CommandContext, args: string[], _flags: FlagVa
   const name = args[1] as string;
   const state = await loadRepoState(ctx, gun, { kind: 'target', name });
   const t = lookupTarget(state, name);
-  if (!t) throw noSuchTarget(gun, name);
+  if (!t) throw noSuchTarget(gun, name, state.skipped);
   if (wantsJson(ctx)) {
     writeJson(ctx, { gun, target: targetJson(t) });
     return;
@@ -328,7 +337,7 @@ export async function verify(ctx: CommandContext, args: string[], flags: FlagVal
       throw wrapLookupError(e, name);
     }
     const t = lookupTarget(state, name);
-    if (!t) throw wrapLookupError(noSuchTarget(gun, name), name);
+    if (!t) throw wrapLookupError(noSuchTarget(gun, name, state.skipped), name);
     checkStreamedHashes(payload.meta, t, name);
     if (payload.meta.length !== t.length) {
       // Go compares hashes only; a matching hash with another length means the metadata's

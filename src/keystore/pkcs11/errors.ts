@@ -65,9 +65,16 @@ export function attemptsExceededError(user: 'User Pin' | 'SO Pin'): NotaryError 
 }
 
 /** Go's trustmanager.ErrPasswordInvalid (the retriever gave up). */
-export function pinGiveUpError(user: 'User Pin' | 'SO Pin', cause: unknown): NotaryError {
+/** `pinsWereGiven`: the retriever already answered at least once (and those PINs were wrong). */
+export function pinGiveUpError(
+  user: 'User Pin' | 'SO Pin',
+  cause: unknown,
+  pinsWereGiven = false,
+): NotaryError {
   return new NotaryError('PASSPHRASE', 'password invalid, operation has failed.', {
-    hint: `The token's factory ${user} was refused and no other PIN was given: set NOTARY_DELEGATION_PASSPHRASE to the PIN or run in a terminal to be prompted.`,
+    hint: pinsWereGiven
+      ? `The token refused the ${user} given (NOTARY_DELEGATION_PASSPHRASE or the prompt): set it to the token's PIN. Each wrong PIN uses up one of the token's retries.`
+      : `The token's factory ${user} was refused and no other PIN was given: set NOTARY_DELEGATION_PASSPHRASE to the PIN or run in a terminal to be prompted.`,
     cause,
     details: { pin: user },
   });
@@ -75,7 +82,7 @@ export function pinGiveUpError(user: 'User Pin' | 'SO Pin', cause: unknown): Not
 
 export function tokenFullError(): NotaryError {
   return new NotaryError('PKCS11', 'yubikey has no available slots', {
-    hint: 'Remove a key from the token (notary key remove <ID>) or its leftover objects with the vendor tool, then try again.',
+    hint: 'Remove a key from the token (tsnotary key remove <ID>) or its leftover objects with the vendor tool, then try again.',
   });
 }
 

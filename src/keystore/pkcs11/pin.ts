@@ -76,7 +76,7 @@ export async function login(
     try {
       pin = await retriever({ keyName: name, alias: 'yubikey', createNew: false, attempt: n });
     } catch (e) {
-      throw pinGiveUpError(name, e);
+      throw pinGiveUpError(name, e, n > 0);
     }
     if (tried.has(pin)) continue; // known wrong: sending it again would only burn a retry
     if (safeFlags(session) & lockedFlag) throw pinLockedError(name);
