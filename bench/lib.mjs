@@ -98,6 +98,40 @@ export function writeAdditions(changelistDir, n, role = 'targets', prefix = 'ben
 }
 
 /**
+ * Writes the Go-format changelist entries of `notary delegation add <gun> <role> <cert> --all-paths`
+ * (spec on-disk.md §7: a create/delegation change with the key, then one with the paths) for each
+ * role, in the order Go writes them. `keytype` is the TUF type of the certificate key.
+ */
+export function writeDelegations(changelistDir, roles, certPem, keytype = 'ecdsa-x509') {
+  mkdirSync(changelistDir, { recursive: true, mode: 0o700 });
+  const b64 = (o) => Buffer.from(JSON.stringify(o)).toString('base64');
+  const keys = {
+    threshold: 1,
+    add_keys: [{ keytype, keyval: { public: Buffer.from(certPem).toString('base64'), private: null } }],
+  };
+  // Before any target addition staged afterwards in the same second: names sort by time.
+  const base = BigInt(Date.now() - 1000) * 1_000_000n;
+  let i = 0;
+  for (const role of roles) {
+    for (const data of [keys, { add_paths: [''] }]) {
+      const change = { action: 'create', role, type: 'delegation', path: '', data: b64(data) };
+      const name = `${String(base + BigInt(i++)).padStart(20, '0')}_${randomUUID()}.change`;
+      writeFileSync(join(changelistDir, name), JSON.stringify(change), { mode: 0o600 });
+    }
+  }
+}
+
+/** A self-signed P-256 certificate and its unencrypted PKCS#8 key, made with openssl. */
+export function makeEcdsaCert(dir, cn) {
+  const key = join(dir, `${cn}.key`);
+  const crt = join(dir, `${cn}.crt`);
+  sh(
+    `openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 365 -subj /CN=${cn} -keyout ${key} -out ${crt} 2>/dev/null`,
+  );
+  return { key, crt };
+}
+
+/**
  * hyperfine over named commands in one run (so both clients see the same machine state),
  * returning mean seconds per name.
  */

@@ -6,11 +6,12 @@
 //
 // Results: bench/results/<suite>.json (hyperfine exports) and bench/results/summary.md.
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   goBin,
   hyperfine,
+  makeEcdsaCert,
   peakRss,
   ratio,
   report,
@@ -20,6 +21,7 @@ import {
   tempDir,
   tsBin,
   writeAdditions,
+  writeDelegations,
 } from './lib.mjs';
 
 const suites = {
@@ -189,6 +191,68 @@ const suites = {
         '|---|---|---|---|---|',
         `| tsnotary | ${r.ts.mean.toFixed(3)} | ${ratio(r.ts.mean, r.node.mean)} | ${ratio(r.ts.mean, r.go.mean)} | ≤ 1.5× node |`,
         `| Go | ${r.go.mean.toFixed(3)} | ${ratio(r.go.mean, r.node.mean)} | 1.00 | |`,
+      ]);
+    } finally {
+      server.stop();
+    }
+  },
+
+  async delegations() {
+    const server = await startServer();
+    try {
+      const nRoles = 50;
+      const perRole = 200;
+      const gun = 'bench.local/delegations';
+      const seed = tempDir('deleg-seed');
+      // One delegation key for every role: Go and tsnotary find signing keys by key ID.
+      const cert = makeEcdsaCert(seed, 'bench-delegate');
+      sh(`${goBin} -s ${server.url} -d ${seed} init ${gun} >/dev/null`);
+      sh(`${goBin} -s ${server.url} -d ${seed} key import ${cert.key} -r targets/d0 >/dev/null 2>&1`);
+      const roles = Array.from({ length: nRoles }, (_, i) => `targets/d${i}`);
+      const cl = join(seed, 'tuf', gun, 'changelist');
+      writeDelegations(cl, roles, readFileSync(cert.crt, 'utf8'));
+      for (const role of roles) writeAdditions(cl, perRole, role, `${role.slice(8)}/file`);
+      sh(`${goBin} -s ${server.url} -d ${seed} publish ${gun} >/dev/null`);
+      const ts = tempDir('deleg-ts');
+      const go = tempDir('deleg-go');
+      const meta = (d) => join(d, 'tuf', gun, 'metadata');
+      const both = (args) => ({
+        ts: `${tsBin} -s ${server.url} -d ${ts} ${args} >/dev/null`,
+        go: `${goBin} -s ${server.url} -d ${go} ${args} >/dev/null`,
+      });
+      // Sanity: both clients see every target before anything is timed.
+      const count = (bin, d) => sh(`${bin} -s ${server.url} -d ${d} list ${gun} | grep -c /file-`).trim();
+      const total = String(nRoles * perRole);
+      for (const [bin, d] of [
+        [tsBin, ts],
+        [goBin, go],
+      ]) {
+        const n = count(bin, d);
+        if (n !== total) throw new Error(`${bin} lists ${n} targets, expected ${total}`);
+      }
+      const cold = hyperfine('delegations-list-cold', both(`list ${gun}`), {
+        runs: 5,
+        warmup: 1,
+        prepare: `rm -rf ${meta(ts)} ${meta(go)}`,
+      });
+      const warm = hyperfine('delegations-list-warm', both(`list ${gun}`), { runs: 5, warmup: 1 });
+      const lookup = hyperfine('delegations-lookup', both(`lookup ${gun} d17/file-000100`), {
+        runs: 5,
+        warmup: 1,
+      });
+      const oneRole = hyperfine('delegations-list-role', both(`list ${gun} --roles targets/d17`), {
+        runs: 5,
+        warmup: 1,
+      });
+      const row = (what, r, goal) =>
+        `| ${what} | ${r.ts.mean.toFixed(3)} | ${r.go.mean.toFixed(3)} | ${ratio(r.ts.mean, r.go.mean)} | ${goal} |`;
+      report(`${nRoles} delegations × ${perRole} targets`, [
+        '| command | tsnotary s | Go s | ratio ts/Go | goal |',
+        '|---|---|---|---|---|',
+        row('list, cold cache', cold, '≤ 0.6'),
+        row('list, warm cache', warm, '≤ 0.6'),
+        row('lookup of a target in targets/d17', lookup, '≤ 0.4'),
+        row('list --roles targets/d17', oneRole, '≤ 0.4'),
       ]);
     } finally {
       server.stop();

@@ -1,7 +1,7 @@
 /** File helpers for private data: atomic writes (temp in the same dir + rename), 0600/0700. */
-import { randomBytes } from 'node:crypto';
-import { type Dirent, promises as fs } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { type Dirent, existsSync, promises as fs } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { writeFileAtomic as writeAtomic } from '../atomic-file.js';
 import { NotaryError } from '../errors.js';
 
 export async function ensurePrivateDir(dir: string): Promise<void> {
@@ -10,29 +10,21 @@ export async function ensurePrivateDir(dir: string): Promise<void> {
 }
 
 /**
- * Writes `data` to `path` atomically with mode 0600: a crash leaves the old or the new file.
- * `createDir: false` for user-chosen output paths (Go does not create their directories);
- * `displayPath` is the path as the user wrote it, for the error message.
+ * Writes `data` to `path` atomically with mode 0600 (see ../atomic-file.ts), with Go's error
+ * wording. `createDir: false` for user-chosen output paths (Go does not create their
+ * directories); `displayPath` is the path as the user wrote it, for the error message.
  */
 export async function writeFileAtomic(
   path: string,
   data: string | Uint8Array,
   opts: { createDir?: boolean; displayPath?: string } = {},
 ): Promise<void> {
-  const dir = dirname(path);
-  if (opts.createDir ?? true) await ensurePrivateDir(dir);
-  const tmp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  let handle: fs.FileHandle | undefined;
   try {
-    handle = await fs.open(tmp, 'wx', 0o600);
-    await handle.writeFile(data);
-    await handle.sync();
-    await handle.close();
-    handle = undefined;
-    await fs.rename(tmp, path);
+    if (opts.createDir === false && !existsSync(dirname(path))) {
+      throw Object.assign(new Error('no such file or directory'), { code: 'ENOENT' });
+    }
+    await writeAtomic(path, data);
   } catch (e) {
-    await handle?.close().catch(() => {});
-    await fs.rm(tmp, { force: true }).catch(() => {});
     const code = (e as NodeJS.ErrnoException).code;
     const why =
       code === 'ENOENT'

@@ -9,7 +9,7 @@
 import { open, rm, rmdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errorMessage, NotaryError } from '../errors.js';
-import { writeFileAtomic } from './fs-atomic.js';
+import { writeFileAtomic } from '../atomic-file.js';
 import { isInside, type RepoPaths, repoPaths } from './paths.js';
 
 /** Go's notary.MaxDownloadSize: 100 MiB. */

@@ -21,7 +21,7 @@ import { readdir, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errorMessage, NotaryError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { ensureDir, writeFileAtomic } from './fs-atomic.js';
+import { ensureDir, writeFileAtomic } from '../atomic-file.js';
 import { decodeGoBase64, GoJsonSyntaxError, goJsonString, scanGoJson } from './go-json.js';
 import { repoPaths } from './paths.js';
 

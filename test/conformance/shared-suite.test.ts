@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { projectRoot, tsnotaryBin } from '../helpers/cli.js';
 
 const suiteDir = resolve(projectRoot, '..', 'shared', 'conformance');
-const files = ['01-lifecycle', '05-errors'];
+const files = ['01-lifecycle', '02-keys', '03-delegations', '04-config', '05-errors'];
 
 function runSuiteFile(file: string): Promise<{ code: number; output: string }> {
   return new Promise((resolvePromise) => {

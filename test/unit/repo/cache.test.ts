@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isNotaryError } from '../../../src/errors.js';
 import { deleteLocalRepoData, MetadataCache } from '../../../src/repo/cache.js';
-import { writeFileAtomic, writeFileAtomicSync } from '../../../src/repo/fs-atomic.js';
+import { writeFileAtomic, writeFileAtomicSync } from '../../../src/atomic-file.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'tsn-cache-'));
 
