@@ -7,48 +7,9 @@
  */
 import { NotaryError } from '../errors.js';
 import type { FlagSpec, FlagValue, FlagValues } from './context.js';
+import { goQuote, parseInt64, StrconvError } from './go-strconv.js';
 
-/** Go's strconv.Quote for the strings that appear in flag errors. */
-export function goQuote(s: string): string {
-  let out = '"';
-  for (const ch of s) {
-    const cp = ch.codePointAt(0)!;
-    switch (ch) {
-      case '"':
-        out += '\\"';
-        break;
-      case '\\':
-        out += '\\\\';
-        break;
-      case '\x07':
-        out += '\\a';
-        break;
-      case '\b':
-        out += '\\b';
-        break;
-      case '\f':
-        out += '\\f';
-        break;
-      case '\n':
-        out += '\\n';
-        break;
-      case '\r':
-        out += '\\r';
-        break;
-      case '\t':
-        out += '\\t';
-        break;
-      case '\v':
-        out += '\\v';
-        break;
-      default:
-        if (cp < 0x20 || cp === 0x7f) out += `\\x${cp.toString(16).padStart(2, '0')}`;
-        else if (cp >= 0x80 && cp < 0xa0) out += `\\u${cp.toString(16).padStart(4, '0')}`;
-        else out += ch;
-    }
-  }
-  return `${out}"`;
-}
+export { goQuote } from './go-strconv.js';
 
 /** Go's %q of a single byte/rune: 'x'. */
 function goQuoteRune(ch: string): string {
@@ -69,86 +30,14 @@ export function parseGoBool(s: string): boolean {
 const INT64_MAX = (1n << 63n) - 1n;
 const INT64_MIN = -(1n << 63n);
 
-/** Go's underscoreOK: underscores only between digits (or after a base prefix), base-prefixed or not. */
-function underscoreOk(s: string): boolean {
-  // saw: '^' start, '0' digit or prefix, '_' underscore, '!' other
-  let saw = '^';
-  let i = 0;
-  if (s.length >= 1 && (s[0] === '-' || s[0] === '+')) s = s.slice(1);
-  let hex = false;
-  if (s.length >= 2 && s[0] === '0' && /[bBoOxX]/.test(s[1]!)) {
-    i = 2;
-    saw = '0';
-    hex = s[1] === 'x' || s[1] === 'X';
-  }
-  for (; i < s.length; i++) {
-    const c = s[i]!;
-    if (/[0-9]/.test(c) || (hex && /[a-fA-F]/.test(c))) {
-      saw = '0';
-      continue;
-    }
-    if (c === '_') {
-      if (saw !== '0') return false;
-      saw = '_';
-      continue;
-    }
-    if (saw === '_') return false;
-    saw = '!';
-  }
-  return saw !== '_';
-}
-
-/** strconv.ParseInt(s, 0, 64): sign, 0x/0o/0b/0 prefixes, underscores with base prefix rules. */
+/** strconv.ParseInt(s, 0, 64) for int flags. */
 export function parseGoInt(s: string): number {
-  const fn = 'strconv.ParseInt';
-  const syntax = () => new ParseValueError(`${fn}: parsing ${goQuote(s)}: invalid syntax`);
-  if (s === '') throw syntax();
-  let body = s;
-  let neg = false;
-  if (body[0] === '+' || body[0] === '-') {
-    neg = body[0] === '-';
-    body = body.slice(1);
+  try {
+    return Number(parseInt64(s));
+  } catch (e) {
+    if (e instanceof StrconvError) throw new ParseValueError(e.message);
+    throw e;
   }
-  let base = 10;
-  let digits = body;
-  if (body[0] === '0') {
-    const p = body[1]?.toLowerCase();
-    if (p === 'x') {
-      base = 16;
-      digits = body.slice(2);
-    } else if (p === 'b') {
-      base = 2;
-      digits = body.slice(2);
-    } else if (p === 'o') {
-      base = 8;
-      digits = body.slice(2);
-    } else {
-      base = 8;
-      digits = body.slice(1);
-      if (digits === '') digits = '0';
-    }
-  }
-  const allowed = '0123456789abcdef'.slice(0, base);
-  let value = 0n;
-  let sawDigit = false;
-  let sawUnderscore = false;
-  for (const c of digits) {
-    if (c === '_') {
-      sawUnderscore = true;
-      continue;
-    }
-    const d = allowed.indexOf(c.toLowerCase());
-    if (d < 0) throw syntax();
-    sawDigit = true;
-    value = value * BigInt(base) + BigInt(d);
-  }
-  if (!sawDigit) throw syntax();
-  if (sawUnderscore && !underscoreOk(s)) throw syntax();
-  if (neg) value = -value;
-  if (value > INT64_MAX || value < INT64_MIN) {
-    throw new ParseValueError(`${fn}: parsing ${goQuote(s)}: value out of range`);
-  }
-  return Number(value);
 }
 
 /** strconv.Atoi: base 10, optional sign, no underscores. */

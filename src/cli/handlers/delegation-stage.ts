@@ -21,10 +21,8 @@ import { commonName, signatureAlgorithmOid } from '../../crypto/x509.js';
 import { errorMessage, NotaryError } from '../../errors.js';
 import {
   type Change,
-  type Changelist,
   delegationChange,
   delegationDeleteChange,
-  openChangelist,
   purgeKeysChange,
 } from '../../repo/changelist.js';
 import { validateGun } from '../../repo/gun.js';
@@ -33,34 +31,9 @@ import { canonicalKeyId, certificatePem, tufKeyId } from '../../tuf/keys.js';
 import { isDelegationRole, validateDelegationName } from '../../tuf/roles.js';
 import type { TufKey } from '../../tuf/types.js';
 import type { CommandContext, FlagValues } from '../context.js';
+import { changelistFor, maybePublish, stringsFlag, usageError } from './common.js';
 
 // ---- small helpers (same conventions as ./stage.ts) ----
-
-function usageError(message: string): NotaryError {
-  return new NotaryError('USAGE', message, { showUsage: true });
-}
-
-function stringsFlag(flags: FlagValues, name: string): string[] {
-  const v = flags[name];
-  if (v === undefined || typeof v === 'boolean') return [];
-  if (Array.isArray(v)) return v.map(String);
-  return String(v)
-    .split(',')
-    .filter((s) => s !== '');
-}
-
-async function changelistFor(ctx: CommandContext, gun: string): Promise<Changelist> {
-  const settings = await ctx.settings();
-  return openChangelist(settings.trustDir, gun, ctx.log);
-}
-
-/** `-p`: publish everything staged (Go's maybeAutoPublish). */
-async function maybePublish(ctx: CommandContext, flags: FlagValues, gun: string): Promise<void> {
-  if (flags['publish'] !== true) return;
-  ctx.stdout.write(`Auto-publishing changes to ${gun}\n`);
-  const { publishRepo } = await import('./publish.js');
-  await publishRepo(ctx, gun);
-}
 
 /** Go's prettyPaths: sorted (byte order), `""` shown as `"" <all paths>`. */
 export function prettyPaths(paths: readonly string[]): string[] {

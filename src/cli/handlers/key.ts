@@ -17,6 +17,7 @@ import type { CommandContext, FlagValues } from '../context.js';
 import { wantsJson, writeJson } from '../output-json.js';
 import { renderTable } from '../tabwriter.js';
 import { newPassphraseRetriever, openCryptoService, openFileKeyStore } from '../wiring.js';
+import { stringsFlag, usageError } from './common.js';
 import {
   backupEnabled,
   importRootBlocksToToken,
@@ -29,22 +30,9 @@ const MAX_GUN_WIDTH = 25;
 const MAX_LOC_WIDTH = 40;
 const SHA256_HEX_SIZE = 64;
 
-function usageError(message: string): NotaryError {
-  return new NotaryError('USAGE', message, { showUsage: true });
-}
-
 function stringFlag(flags: FlagValues, name: string): string | undefined {
   const v = flags[name];
   return typeof v === 'string' ? v : undefined;
-}
-
-function stringsFlag(flags: FlagValues, name: string): string[] {
-  const v = flags[name];
-  if (v === undefined || v === false) return [];
-  if (Array.isArray(v)) return v.map(String);
-  return String(v)
-    .split(',')
-    .filter((s) => s !== '');
 }
 
 /**

@@ -14,15 +14,7 @@ import type { TufKey } from '../../tuf/types.js';
 import type { CommandContext, FlagValues } from '../context.js';
 import { openCryptoService, passphraseRetriever } from '../wiring.js';
 import { openRepository } from '../wiring-repo.js';
-
-function usageError(message: string): NotaryError {
-  return new NotaryError('USAGE', message, { showUsage: true });
-}
-
-function stringFlag(flags: FlagValues, name: string): string {
-  const v = flags[name];
-  return typeof v === 'string' ? v : '';
-}
+import { stringFlag, usageError } from './common.js';
 
 const ERRNO_TEXT: Record<string, string> = {
   ENOENT: 'no such file or directory',

@@ -24,22 +24,7 @@ import type { CommandContext, FlagValues } from '../context.js';
 import { wantsJson, writeJson } from '../output-json.js';
 import { renderTable } from '../tabwriter.js';
 import { openRemote } from '../wiring-repo.js';
-
-function usageError(message: string): NotaryError {
-  return new NotaryError('USAGE', message, { showUsage: true });
-}
-
-function stringsFlag(flags: FlagValues, name: string): string[] {
-  const v = flags[name];
-  if (v === undefined || v === false || v === true) return [];
-  const items = Array.isArray(v) ? v.map(String) : [String(v)];
-  return items.flatMap((s) => s.split(',')).filter((s) => s !== '');
-}
-
-function stringFlag(flags: FlagValues, name: string): string {
-  const v = flags[name];
-  return typeof v === 'string' ? v : '';
-}
+import { stringFlag, stringsFlag, usageError } from './common.js';
 
 /** Runs the update for `gun` (read-only access) and returns the verified state. */
 export async function loadRepoState(ctx: CommandContext, gun: string, scope: WalkScope): Promise<RepoState> {

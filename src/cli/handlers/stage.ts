@@ -11,8 +11,6 @@ import { open } from 'node:fs/promises';
 import { errorMessage, NotaryError } from '../../errors.js';
 import {
   type Change,
-  type Changelist,
-  openChangelist,
   prepareCustom,
   targetCreateChange,
   targetDeleteChange,
@@ -21,28 +19,12 @@ import {
 import { validateGun } from '../../repo/gun.js';
 import { invalidRoleError, isTargetsRole } from '../../tuf/roles.js';
 import type { CommandContext, FlagValues } from '../context.js';
+import { parseInt64, StrconvError } from '../go-strconv.js';
 import { wantsJson, writeJson } from '../output-json.js';
 import { renderTable } from '../tabwriter.js';
+import { changelistFor, maybePublish, stringFlag, stringsFlag, usageError } from './common.js';
 
 // ---- small helpers ----
-
-function usageError(message: string, showUsage = true): NotaryError {
-  return new NotaryError('USAGE', message, { showUsage });
-}
-
-function stringsFlag(flags: FlagValues, name: string): string[] {
-  const v = flags[name];
-  if (v === undefined || v === false) return [];
-  if (Array.isArray(v)) return v.map(String);
-  return String(v)
-    .split(',')
-    .filter((s) => s !== '');
-}
-
-function stringFlag(flags: FlagValues, name: string): string {
-  const v = flags[name];
-  return typeof v === 'string' ? v : '';
-}
 
 const ERRNO_TEXT: Record<string, string> = {
   ENOENT: 'no such file or directory',
@@ -128,19 +110,6 @@ function targetRoles(flags: FlagValues): string[] {
   return roles;
 }
 
-async function changelistFor(ctx: CommandContext, gun: string): Promise<Changelist> {
-  const settings = await ctx.settings();
-  return openChangelist(settings.trustDir, gun, ctx.log);
-}
-
-/** `-p`: publish everything staged (Go's maybeAutoPublish). */
-async function maybePublish(ctx: CommandContext, flags: FlagValues, gun: string): Promise<void> {
-  if (flags['publish'] !== true) return;
-  ctx.stdout.write(`Auto-publishing changes to ${gun}\n`);
-  const { publishRepo } = await import('./publish.js');
-  await publishRepo(ctx, gun);
-}
-
 /** Reads the `--custom` file (Go opens it before anything else is checked). */
 async function readCustomFlag(flags: FlagValues): Promise<{ path: string; bytes: Buffer } | undefined> {
   const path = stringFlag(flags, 'custom');
@@ -155,81 +124,14 @@ function prepareCustomFlag(custom: { path: string; bytes: Buffer } | undefined):
     : prepareCustom(custom.bytes, `The custom data file ${custom.path}`);
 }
 
-// ---- strconv.ParseInt(s, 0, 64) ----
-
-function goQuote(s: string): string {
-  return JSON.stringify(s);
-}
-
-function underscoreOK(s: string): boolean {
-  let saw = '^';
-  let i = 0;
-  if (s.length >= 1 && (s[0] === '-' || s[0] === '+')) s = s.slice(1);
-  let hex = false;
-  if (s.length >= 2 && s[0] === '0' && /[box]/i.test(s[1]!)) {
-    i = 2;
-    saw = '0';
-    hex = s[1]!.toLowerCase() === 'x';
+/** Go's strconv.ParseInt(s, 0, 64) (`addhash` SIZE), failing with Go's text as INVALID_INPUT. */
+export function goParseInt(s: string): bigint {
+  try {
+    return parseInt64(s);
+  } catch (e) {
+    if (e instanceof StrconvError) throw new NotaryError('INVALID_INPUT', e.message);
+    throw e;
   }
-  for (; i < s.length; i++) {
-    const c = s[i]!;
-    if ((c >= '0' && c <= '9') || (hex && /[a-f]/i.test(c))) {
-      saw = '0';
-      continue;
-    }
-    if (c === '_') {
-      if (saw !== '0') return false;
-      saw = '_';
-      continue;
-    }
-    if (saw === '_') return false;
-    saw = '!';
-  }
-  return saw !== '_';
-}
-
-/** Go's strconv.ParseInt(s, 0, 64): base prefixes 0x/0o/0b/0, underscores, exact error texts. */
-export function goParseInt(s0: string): bigint {
-  const syntax = () =>
-    new NotaryError('INVALID_INPUT', `strconv.ParseInt: parsing ${goQuote(s0)}: invalid syntax`);
-  const range = () =>
-    new NotaryError('INVALID_INPUT', `strconv.ParseInt: parsing ${goQuote(s0)}: value out of range`);
-  let s = s0;
-  let neg = false;
-  if (s[0] === '+' || s[0] === '-') {
-    neg = s[0] === '-';
-    s = s.slice(1);
-  }
-  if (s === '') throw syntax();
-  let base = 10n;
-  if (s[0] === '0') {
-    const p = s[1]?.toLowerCase();
-    if (s.length >= 3 && p === 'x') [base, s] = [16n, s.slice(2)];
-    else if (s.length >= 3 && p === 'o') [base, s] = [8n, s.slice(2)];
-    else if (s.length >= 3 && p === 'b') [base, s] = [2n, s.slice(2)];
-    else [base, s] = [8n, s.slice(1)];
-  }
-  const maxUint = 2n ** 64n - 1n;
-  let n = 0n;
-  let underscores = false;
-  for (const c of s) {
-    if (c === '_') {
-      underscores = true;
-      continue;
-    }
-    const d = /[0-9]/.test(c)
-      ? BigInt(c.charCodeAt(0) - 48)
-      : /[a-z]/i.test(c)
-        ? BigInt(c.toLowerCase().charCodeAt(0) - 87)
-        : 99n;
-    if (d >= base) throw syntax();
-    n = n * base + d;
-    if (n > maxUint) throw range();
-  }
-  if (underscores && !underscoreOK(s0)) throw syntax();
-  if (!neg && n >= 2n ** 63n) throw range();
-  if (neg && n > 2n ** 63n) throw range();
-  return neg ? -n : n;
 }
 
 /** %#U of a byte value as Go prints it in hex.InvalidByteError. */
