@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Entry point: keep this file tiny; everything heavy is loaded lazily by the command that needs it.
-import { main } from '../dist/cli/main.js';
+import { main } from '../dist/bundle/main.js';
 
 main(process.argv.slice(2)).then(
   (code) => {

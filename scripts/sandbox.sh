@@ -19,7 +19,7 @@ for arg in "$@"; do
 done
 
 bash scripts/install-deps.sh
-if [ ! -d node_modules ] || [ ! -f dist/cli/main.js ]; then
+if [ ! -d node_modules ] || [ ! -f dist/bundle/main.js ]; then
   npm ci --no-audit --no-fund
 fi
 

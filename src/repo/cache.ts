@@ -8,8 +8,8 @@
  */
 import { open, rm, rmdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { errorMessage, NotaryError } from '../errors.js';
 import { writeFileAtomic } from '../atomic-file.js';
+import { errorMessage, NotaryError } from '../errors.js';
 import { isInside, type RepoPaths, repoPaths } from './paths.js';
 
 /** Go's notary.MaxDownloadSize: 100 MiB. */

@@ -19,9 +19,9 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync, unlinkSync } from 'node:fs';
 import { readdir, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ensureDir, writeFileAtomic } from '../atomic-file.js';
 import { errorMessage, NotaryError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { ensureDir, writeFileAtomic } from '../atomic-file.js';
 import { decodeGoBase64, GoJsonSyntaxError, goJsonString, scanGoJson } from './go-json.js';
 import { repoPaths } from './paths.js';
 

@@ -78,9 +78,13 @@ function makeSigner(name: string, kind: 'rsa' | 'ec'): Signer {
   const cert = join(work, `${name}.crt`);
   if (kind === 'rsa') execFileSync('openssl', ['genrsa', '-out', key, '2048'], { stdio: 'ignore' });
   else
-    execFileSync('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', key], {
-      stdio: 'ignore',
-    });
+    execFileSync(
+      'openssl',
+      ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', key],
+      {
+        stdio: 'ignore',
+      },
+    );
   execFileSync('openssl', ['req', '-new', '-sha256', '-key', key, '-subj', `/CN=${name}`, '-out', csr], {
     stdio: 'ignore',
   });
@@ -194,6 +198,19 @@ class Versions {
   }
 }
 
+/**
+ * Versions after the first publish, as the Go client leaves them (checked against notary 0.7):
+ * root 1 and timestamp 1, targets and snapshot 2 (publish re-signs the targets of init).
+ */
+async function expectFirstPublishVersions(gun: string, versions: Versions): Promise<void> {
+  const want: Record<string, number> = { root: 1, targets: 2, snapshot: 2, timestamp: 1 };
+  for (const [role, version] of Object.entries(want)) {
+    const m = await serverMeta(gun, role);
+    expect(m.signed.version, role).toBe(version);
+    versions.grew(role, m);
+  }
+}
+
 describe('seeds 001/003: targets/releases plus a role per signer, key removal, witness, delete --remote', () => {
   const gun = `registry.example.com/admin/demo-${randomBytes(3).toString('hex')}`;
   const versions = new Versions();
@@ -220,14 +237,10 @@ describe('seeds 001/003: targets/releases plus a role per signer, key removal, w
     return g;
   }
 
-  it('init -p: the four roles are on the server at version 1, timestamp signed by the server', async () => {
+  it('init -p: the four roles are on the server, timestamp signed by the server', async () => {
     ok(await tsIn(trust, ['init', '-p', gun]));
     const root = await serverMeta(gun, 'root');
-    for (const role of ['root', 'targets', 'snapshot', 'timestamp']) {
-      const m = await serverMeta(gun, role);
-      expect(m.signed.version, role).toBe(1);
-      versions.grew(role, m);
-    }
+    await expectFirstPublishVersions(gun, versions);
     const timestampId = await serverKeyId(gun, 'timestamp');
     expect(root.signed.roles?.['timestamp']?.keyids).toEqual([timestampId]);
     expect(signerIds(await serverMeta(gun, 'timestamp'))).toEqual([timestampId]);
@@ -300,7 +313,7 @@ describe('seeds 001/003: targets/releases plus a role per signer, key removal, w
     expect(d.stdout).toContain(jeff.canonicalId);
   });
 
-  it('jeff signs a tag into targets/releases: signed by jeff\'s key only (the only one held)', async () => {
+  it("jeff signs a tag into targets/releases: signed by jeff's key only (the only one held)", async () => {
     ok(await tsIn(trust, ['add', '-p', gun, 'v1', join(work, 'v1.txt'), '--roles', 'targets/releases']));
     const releases = await serverMeta(gun, 'targets/releases');
     versions.grew('targets/releases', releases);
@@ -374,7 +387,7 @@ describe('seeds 001/003: targets/releases plus a role per signer, key removal, w
     expect(existsSync(join(trust, 'tuf', gun))).toBe(false);
     const g = await goIn(join(work, 'go-fresh-trust'), ['list', gun]);
     expect(g.code).not.toBe(0);
-    expect(g.stderr).toContain(`does not have trust data for ${gun}`);
+    expect(g.all).toContain(`does not have trust data for ${gun}`);
   });
 });
 
@@ -400,14 +413,10 @@ describe('seed 000: DTR setup, server-managed snapshot, releases with two users,
       expect(existsSync(join(trust, 'tuf', gun, 'metadata', `${role}.json`)), role).toBe(true);
   });
 
-  it('publish uploads version 1 of every role', async () => {
+  it('publish uploads every role', async () => {
     const r = ok(await tsIn(trust, ['publish', gun]));
     expect(r.stdout).toContain(`Successfully published changes for repository ${gun}`);
-    for (const role of ['root', 'targets', 'snapshot', 'timestamp']) {
-      const m = await serverMeta(gun, role);
-      expect(m.signed.version, role).toBe(1);
-      versions.grew(role, m);
-    }
+    await expectFirstPublishVersions(gun, versions);
     const root = await serverMeta(gun, 'root');
     targetsKeyId = root.signed.roles!['targets']!.keyids[0]!;
     // before the rotation the snapshot is signed by the local snapshot key of root v1
@@ -426,7 +435,16 @@ describe('seed 000: DTR setup, server-managed snapshot, releases with two users,
 
   it('delegation add -p targets/releases --all-paths user1.pem user2.pem', async () => {
     const r = ok(
-      await tsIn(trust, ['delegation', 'add', '-p', gun, 'targets/releases', '--all-paths', user1.cert, user2.cert]),
+      await tsIn(trust, [
+        'delegation',
+        'add',
+        '-p',
+        gun,
+        'targets/releases',
+        '--all-paths',
+        user1.cert,
+        user2.cert,
+      ]),
     );
     expect(r.stdout).toContain(user1.canonicalId);
     expect(r.stdout).toContain(user2.canonicalId);
@@ -451,7 +469,9 @@ describe('seed 000: DTR setup, server-managed snapshot, releases with two users,
     const g = ok(await goIn(goTrust, ['delegation', 'list', gun]));
     const d = ok(await tsIn(trust, ['delegation', 'list', gun]));
     expect(d.stdout).toBe(g.stdout);
-    expect(g.stdout).toMatch(new RegExp(`^targets/engineering\\s+"" <all paths>\\s+${user1.canonicalId}\\s+1`, 'm'));
+    expect(g.stdout).toMatch(
+      new RegExp(`^targets/engineering\\s+"" <all paths>\\s+${user1.canonicalId}\\s+1`, 'm'),
+    );
     const gl = ok(await goIn(goTrust, ['list', gun]));
     expect(gl.stdout).toContain('No targets present in this repository.');
   });

@@ -10,7 +10,7 @@ describe('bin/tsnotary.js: framework-level behaviour (subprocess)', () => {
     // tsc emits even when files of other (in-progress) modules have type errors; only the
     // emitted framework matters here
     spawnSync('npm', ['run', 'build'], { cwd: projectRoot, stdio: 'ignore' });
-    expect(existsSync(`${projectRoot}/dist/cli/main.js`)).toBe(true);
+    expect(existsSync(`${projectRoot}/dist/bundle/main.js`)).toBe(true);
   }, 120_000);
 
   it('--help, -h, help: the root help on stdout, exit 0, same text as Go apart from the program name', async () => {

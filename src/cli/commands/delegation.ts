@@ -3,7 +3,7 @@ import type { CliCommandSpec } from '../help.js';
 import { lazyHandler } from './lazy.js';
 import { publishFlag } from './shared-flags.js';
 
-const DELEGATION = '../handlers/delegation.js';
+const DELEGATION = () => import('../handlers/delegation.js');
 
 export const delegationCommand: CliCommandSpec = {
   name: 'delegation',

@@ -2,7 +2,7 @@
 import type { CliCommandSpec } from '../help.js';
 import { lazyHandler } from './lazy.js';
 
-const KEY = '../handlers/key.js';
+const KEY = () => import('../handlers/key.js');
 
 export const keyCommand: CliCommandSpec = {
   name: 'key',

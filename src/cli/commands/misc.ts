@@ -2,7 +2,7 @@
 import type { CliCommandSpec } from '../help.js';
 import { lazyHandler } from './lazy.js';
 
-const MISC = '../handlers/misc.js';
+const MISC = () => import('../handlers/misc.js');
 
 export const versionCommand: CliCommandSpec = {
   name: 'version',

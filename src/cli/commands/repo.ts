@@ -3,9 +3,9 @@ import type { CliCommandSpec } from '../help.js';
 import { lazyHandler } from './lazy.js';
 import { publishFlag } from './shared-flags.js';
 
-const STAGE = '../handlers/stage.js';
-const READ = '../handlers/read.js';
-const PUBLISH = '../handlers/publish.js';
+const STAGE = () => import('../handlers/stage.js');
+const READ = () => import('../handlers/read.js');
+const PUBLISH = () => import('../handlers/publish.js');
 
 const rolesFlag = (usage: string) => ({ name: 'roles', short: 'r', type: 'strings' as const, usage });
 

@@ -33,8 +33,6 @@ import type { TufKey } from '../../tuf/types.js';
 import type { CommandContext, FlagValues } from '../context.js';
 import { changelistFor, maybePublish, stringsFlag, usageError } from './common.js';
 
-// ---- small helpers (same conventions as ./stage.ts) ----
-
 /** Go's prettyPaths: sorted (byte order), `""` shown as `"" <all paths>`. */
 export function prettyPaths(paths: readonly string[]): string[] {
   return [...paths].sort(compareUtf8).map((p) => (p === '' ? '"" <all paths>' : p));

@@ -1,13 +1,22 @@
 /** `version` and `completion` (bash, zsh, fish, powershell scripts built from the command tree). */
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NotaryError } from '../../errors.js';
 import { PROGRAM_NAME, rootCommand } from '../commands/index.js';
 import type { CommandContext, FlagValues } from '../context.js';
 import { allFlags, buildTree, type CommandNode, commandPath } from '../help.js';
 
-const packageRoot = fileURLToPath(new URL('../../../', import.meta.url));
+/** The directory holding tsnotary's package.json, whether running from dist/ or the bundle. */
+const packageRoot = ((): string => {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    const parent = dirname(dir);
+    if (parent === dir) return dir;
+    dir = parent;
+  }
+})();
 
 export interface VersionInfo {
   version: string;

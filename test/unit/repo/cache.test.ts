@@ -11,9 +11,9 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { writeFileAtomic, writeFileAtomicSync } from '../../../src/atomic-file.js';
 import { isNotaryError } from '../../../src/errors.js';
 import { deleteLocalRepoData, MetadataCache } from '../../../src/repo/cache.js';
-import { writeFileAtomic, writeFileAtomicSync } from '../../../src/atomic-file.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'tsn-cache-'));
 
