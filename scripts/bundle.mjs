@@ -2,19 +2,27 @@
 // help, command table) becomes one module, and each handler group one lazily loaded chunk.
 // Node's ESM loader reads and compiles every module separately, so ~60 small modules cost
 // measurable start-up time; undici and pkcs11js stay external (loaded only when needed).
-import { rmSync } from 'node:fs';
+// Built next to the old bundle and swapped in, so a running CLI sees the bundle missing only
+// for the instant between the two renames.
+import { renameSync, rmSync } from 'node:fs';
 import { build } from 'rolldown';
 
-rmSync('dist/bundle', { recursive: true, force: true });
+const out = 'dist/bundle';
+const next = `${out}.next`;
+const old = `${out}.old`;
+rmSync(next, { recursive: true, force: true });
 await build({
   input: { main: 'dist/cli/main.js' },
   platform: 'node',
   external: ['undici', 'pkcs11js', /^node:/],
   logLevel: 'warn',
-  output: {
-    dir: 'dist/bundle',
-    format: 'esm',
-    entryFileNames: '[name].js',
-    chunkFileNames: '[name]-[hash].js',
-  },
+  output: { dir: next, format: 'esm', entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js' },
 });
+rmSync(old, { recursive: true, force: true });
+try {
+  renameSync(out, old);
+} catch {
+  // first build: nothing to move aside
+}
+renameSync(next, out);
+rmSync(old, { recursive: true, force: true });

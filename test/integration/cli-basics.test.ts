@@ -7,9 +7,7 @@ const pkg = JSON.parse(readFileSync(`${projectRoot}/package.json`, 'utf8')) as {
 
 describe('bin/tsnotary.js: framework-level behaviour (subprocess)', () => {
   beforeAll(() => {
-    // tsc emits even when files of other (in-progress) modules have type errors; only the
-    // emitted framework matters here
-    spawnSync('npm', ['run', 'build'], { cwd: projectRoot, stdio: 'ignore' });
+    // `npm test` builds first; rebuilding here would pull the bundle from under parallel tests
     expect(existsSync(`${projectRoot}/dist/bundle/main.js`)).toBe(true);
   }, 120_000);
 

@@ -21,6 +21,7 @@ import {
   tsnotaryBin,
 } from '../helpers/cli.js';
 import { type NotaryServer, startNotaryServer } from '../helpers/notary-server.js';
+import { startTokenServer, type TokenServer } from '../helpers/token-server.js';
 
 const ROOT_PASS = 'root-pass-123';
 const TARGETS_PASS = 'targets-pass-123';
@@ -455,5 +456,62 @@ describe('passphrase prompts on a real terminal', () => {
     expect(await s.exit(), s.output).toBe(0);
     expect(s.output).not.toContain('delegation-pass');
     expect(s.output).toContain(`Successfully updated passphrase for key ID: ${id}`);
+  });
+});
+
+describe('server credentials typed at a terminal (token-auth notary-server)', () => {
+  let tokens: TokenServer;
+  let authServer: NotaryServer;
+  beforeAll(async () => {
+    tokens = await startTokenServer({ alice: 'correct-horse-pty' });
+    authServer = await startNotaryServer({ extraConfig: { auth: tokens.authConfig() } });
+  });
+  afterAll(async () => {
+    await authServer?.stop();
+    await tokens?.stop();
+  });
+
+  const passEnv = {
+    NOTARY_ROOT_PASSPHRASE: ROOT_PASS,
+    NOTARY_TARGETS_PASSPHRASE: TARGETS_PASS,
+    NOTARY_SNAPSHOT_PASSPHRASE: SNAPSHOT_PASS,
+  };
+  const authPty = (trust: string, args: string[]) =>
+    new PtySession(
+      [process.execPath, tsnotaryBin, '-s', authServer.url, '-d', trust, ...args],
+      ptyEnv(passEnv),
+      work,
+    );
+
+  it('asks for username and password (hidden), then init -p and list work; a wrong password is refused', async () => {
+    const trust = join(work, `auth-${randomBytes(3).toString('hex')}`);
+    const gun = `example.com/pty/auth-${randomBytes(3).toString('hex')}`;
+
+    const init = authPty(trust, ['init', '-p', gun]);
+    await init.waitFor('Enter username: ');
+    init.type('alice\r');
+    await init.waitFor('Enter password: ');
+    init.type('correct-horse-pty\r');
+    expect(await init.exit(), init.output).toBe(0);
+    expect(init.output).toContain(`Successfully published changes for repository ${gun}`);
+    expect(init.output).not.toContain('correct-horse-pty');
+
+    // read-only: anonymous first, then the prompt after the 401
+    const list = authPty(trust, ['list', gun]);
+    await list.waitFor('Enter username: ');
+    list.type('alice\r');
+    await list.waitFor('Enter password: ');
+    list.type('correct-horse-pty\r');
+    expect(await list.exit(), list.output).toBe(0);
+    expect(list.output).toContain('No targets present in this repository.');
+
+    const wrong = authPty(trust, ['publish', gun]);
+    await wrong.waitFor('Enter username: ');
+    wrong.type('alice\r');
+    await wrong.waitFor('Enter password: ');
+    wrong.type('wrong-pass-999\r');
+    expect(await wrong.exit()).toBe(5);
+    expect(wrong.output).toContain('* fatal: ');
+    expect(wrong.output).not.toContain('wrong-pass-999');
   });
 });

@@ -1,8 +1,3 @@
-/**
- * init / publish / delete through the real CLI against a real notary-server (no Go client here;
- * interop is in test/interop/publish.test.ts).
- */
-import { execFileSync } from 'node:child_process';
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
@@ -10,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log.js';
 import { type Change, openChangelist } from '../../src/repo/changelist.js';
-import { projectRoot, type RunOptions, type RunResult, runTs, tempDir } from '../helpers/cli.js';
+import { type RunOptions, type RunResult, runTs, tempDir } from '../helpers/cli.js';
 import { type NotaryServer, startNotaryServer } from '../helpers/notary-server.js';
 import { freePort } from '../helpers/ports.js';
 
@@ -121,10 +116,6 @@ const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 describe('init / publish / delete against a real notary-server', () => {
   beforeAll(async () => {
-    // tsc emits even when some other module has a type error; those are reported elsewhere.
-    try {
-      execFileSync('npm', ['run', 'build'], { cwd: projectRoot, stdio: 'ignore' });
-    } catch {}
     server = await startNotaryServer();
   }, 120_000);
   afterAll(async () => {

@@ -7,7 +7,7 @@ import { createHash, X509Certificate } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { projectRoot, type RunResult, runGo, runTs, tempDir } from '../helpers/cli.js';
+import { type RunResult, runGo, runTs, tempDir } from '../helpers/cli.js';
 import { type NotaryServer, startNotaryServer } from '../helpers/notary-server.js';
 
 const PASS = {
@@ -91,10 +91,6 @@ function names(r: RunResult): string[] {
 
 describe('publish interop with Go notary (same trust dir, same server)', () => {
   beforeAll(async () => {
-    // tsc emits even when some other module has a type error; those are reported elsewhere.
-    try {
-      execFileSync('npm', ['run', 'build'], { cwd: projectRoot, stdio: 'ignore' });
-    } catch {}
     server = await startNotaryServer();
   }, 120_000);
   afterAll(async () => {
