@@ -1,6 +1,7 @@
 /**
- * HTTP transport to the trust server (and its token service), on undici — loaded lazily because
- * most commands never talk to a server. Mirrors Go notary's transport (deps.md §1): optional CA
+ * HTTP transport to the trust server (and its token service): node:http(s) for direct
+ * connections (./node-transport.ts), undici only for URLs that go through a proxy — loaded
+ * lazily because few setups have one and it costs ~100 ms to load. Mirrors Go notary's transport (deps.md §1): optional CA
  * file as the only trust anchor, client certificate, skip-verify, HTTP(S) proxy from the
  * environment but never for loopback, TCP connect 30 s, TLS handshake 10 s; plus a read timeout
  * Go lacks, and size caps enforced while streaming so a lying server cannot exhaust memory.
@@ -12,6 +13,7 @@ import type { Dispatcher } from 'undici';
 import { errorMessage, NotaryError } from '../errors.js';
 import type { TlsSettings } from '../repo/settings.js';
 import type { ConnectPhase } from './errors.js';
+import { NodeHttpTransport } from './node-transport.js';
 import { proxyFor } from './proxy-env.js';
 import type { RemoteTimeouts } from './types.js';
 
@@ -54,7 +56,7 @@ export interface Transport {
   close(): Promise<void>;
 }
 
-interface TlsMaterial {
+export interface TlsMaterial {
   ca?: Buffer;
   cert?: Buffer;
   key?: Buffer;
@@ -315,14 +317,49 @@ async function preferBaselineWasm(): Promise<void> {
   setFlagsFromString('--liftoff-only');
 }
 
-/** Creates the transport; loads undici and the TLS files (CONFIG errors when unreadable). */
+/**
+ * Sends each request directly on node:http(s) unless a proxy applies to its URL; only then is
+ * undici (ProxyAgent) loaded — importing it costs ~100 ms of start-up, which most users, who
+ * have no proxy (and never for loopback), should not pay.
+ */
+class RoutingTransport implements Transport {
+  private readonly direct: NodeHttpTransport;
+  private proxied: Promise<UndiciTransport> | undefined;
+
+  constructor(
+    private readonly tls: TlsMaterial,
+    private readonly env: Readonly<Record<string, string | undefined>>,
+    private readonly timeouts: RemoteTimeouts,
+  ) {
+    this.direct = new NodeHttpTransport(tls, timeouts, ERROR_BODY_MAX);
+  }
+
+  private undici(): Promise<UndiciTransport> {
+    this.proxied ??= (async () => {
+      await preferBaselineWasm();
+      const undici = await import('undici');
+      return new UndiciTransport(undici, this.tls, this.env, this.timeouts);
+    })();
+    return this.proxied;
+  }
+
+  async request(req: HttpRequest): Promise<HttpResponse> {
+    if (proxyFor(new URL(req.url), this.env) === undefined) return this.direct.request(req);
+    return (await this.undici()).request(req);
+  }
+
+  async close(): Promise<void> {
+    const proxied = this.proxied;
+    this.proxied = undefined;
+    await Promise.all([this.direct.close(), proxied?.then((t) => t.close()).catch(() => undefined)]);
+  }
+}
+
+/** Creates the transport; loads the TLS files (CONFIG errors when unreadable). */
 export async function createTransport(
   tls: TlsSettings,
   env: Readonly<Record<string, string | undefined>>,
   timeouts: RemoteTimeouts = DEFAULT_TIMEOUTS,
 ): Promise<Transport> {
-  const material = loadTlsMaterial(tls);
-  await preferBaselineWasm();
-  const undici = await import('undici');
-  return new UndiciTransport(undici, material, env, timeouts);
+  return new RoutingTransport(loadTlsMaterial(tls), env, timeouts);
 }
