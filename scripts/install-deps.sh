@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system packages tsnotary's tests and sandbox use, when missing:
 # the Go notary client and notary-server (the oracle), SoftHSM2 (PKCS#11 token), openssl, tmux
-# (pseudo-terminal tests), a C++ toolchain for the pkcs11js addon. Debian/Ubuntu only; skips when
+# (pseudo-terminal tests), zsh and fish (completion tests), a C++ toolchain for the pkcs11js addon. Debian/Ubuntu only; skips when
 # everything is present.
 set -euo pipefail
 need=()
@@ -17,6 +17,8 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v hyperfine >/dev/null 2>&1 || need+=(hyperfine)
 command -v /usr/bin/time >/dev/null 2>&1 || need+=(time)
+command -v zsh >/dev/null 2>&1 || need+=(zsh)
+command -v fish >/dev/null 2>&1 || need+=(fish)
 command -v tmux >/dev/null 2>&1 || need+=(tmux)
 command -v script >/dev/null 2>&1 || need+=(bsdutils)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi

@@ -138,3 +138,27 @@ export function errorMessage(e: unknown): string {
   if (e instanceof Error) return e.message;
   return String(e);
 }
+
+/** strerror texts Go prints for the errno values file operations commonly fail with. */
+const ERRNO_TEXT: Record<string, string> = {
+  ENOENT: 'no such file or directory',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EISDIR: 'is a directory',
+  ENOTDIR: 'not a directory',
+  ELOOP: 'too many levels of symbolic links',
+  ENAMETOOLONG: 'file name too long',
+  EMFILE: 'too many open files',
+  EIO: 'input/output error',
+};
+
+/**
+ * Go's `*PathError` text for a failed file operation: `open <path>: no such file or directory`.
+ * Without `op`, a directory given as a file reads as Go's `read <path>: is a directory` (the
+ * open succeeds, the read fails) and everything else as `open`.
+ */
+export function goPathErrorText(path: string, e: unknown, op?: 'open' | 'read'): string {
+  const code = typeof e === 'object' && e !== null ? (e as { code?: unknown }).code : undefined;
+  const text = (typeof code === 'string' && ERRNO_TEXT[code]) || errorMessage(e);
+  return `${op ?? (code === 'EISDIR' ? 'read' : 'open')} ${path}: ${text}`;
+}

@@ -2,7 +2,7 @@
 import { type Dirent, existsSync, promises as fs } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { writeFileAtomic as writeAtomic } from '../atomic-file.js';
-import { NotaryError } from '../errors.js';
+import { goPathErrorText, NotaryError } from '../errors.js';
 
 export async function ensurePrivateDir(dir: string): Promise<void> {
   // Existing directories are not chmod-ed (Go does not either).
@@ -25,19 +25,8 @@ export async function writeFileAtomic(
     }
     await writeAtomic(path, data);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT'
-        ? 'no such file or directory'
-        : code === 'EACCES'
-          ? 'permission denied'
-          : code === 'EISDIR'
-            ? 'is a directory'
-            : e instanceof Error
-              ? e.message
-              : String(e);
     // Go's wording: `open <path>: <reason>`
-    throw new NotaryError('IO', `open ${opts.displayPath ?? path}: ${why}`, { cause: e });
+    throw new NotaryError('IO', goPathErrorText(opts.displayPath ?? path, e, 'open'), { cause: e });
   }
 }
 

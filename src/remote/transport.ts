@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { createSecureContext } from 'node:tls';
 import type { Dispatcher } from 'undici';
-import { errorMessage, NotaryError } from '../errors.js';
+import { errorMessage, goPathErrorText, NotaryError } from '../errors.js';
 import type { TlsSettings } from '../repo/settings.js';
 import type { ConnectPhase } from './errors.js';
 import { NodeHttpTransport } from './node-transport.js';
@@ -64,19 +64,6 @@ export interface TlsMaterial {
   minVersion: 'TLSv1.2';
 }
 
-const ERRNO_TEXT: Record<string, string> = {
-  ENOENT: 'no such file or directory',
-  EACCES: 'permission denied',
-  EISDIR: 'is a directory',
-  ENOTDIR: 'not a directory',
-};
-
-/** Go's `*PathError` text: `open <path>: no such file or directory`. */
-function goOpenError(path: string, e: unknown): string {
-  const code = typeof e === 'object' && e !== null ? (e as { code?: unknown }).code : undefined;
-  return `open ${path}: ${(typeof code === 'string' && ERRNO_TEXT[code]) || errorMessage(e)}`;
-}
-
 function tlsConfigError(detail: string, hint: string, cause?: unknown): NotaryError {
   return new NotaryError('CONFIG', `unable to configure TLS: ${detail}`, {
     hint,
@@ -105,7 +92,7 @@ export function loadTlsMaterial(tls: TlsSettings): TlsMaterial {
       material.ca = readFileSync(caFile);
     } catch (e) {
       throw tlsConfigError(
-        `could not read CA certificate "${caFile}": ${goOpenError(caFile, e)}`,
+        `could not read CA certificate "${caFile}": ${goPathErrorText(caFile, e, 'open')}`,
         `Check the path given with ${CA_FLAGS}.`,
         e,
       );
@@ -125,7 +112,7 @@ export function loadTlsMaterial(tls: TlsSettings): TlsMaterial {
         return readFileSync(path);
       } catch (e) {
         throw tlsConfigError(
-          `Could not load X509 key pair: ${goOpenError(path, e)}`,
+          `Could not load X509 key pair: ${goPathErrorText(path, e, 'open')}`,
           `Check the paths given with ${PAIR_FLAGS}.`,
           e,
         );

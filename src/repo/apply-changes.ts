@@ -8,10 +8,10 @@
  * The working copy only changes in memory; nothing is written or sent here. Any error aborts
  * the whole publish, so a failed change never leaves a half-applied state behind.
  */
-import { NotaryError } from '../errors.js';
+import { errorMessage, NotaryError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { parseGoJson } from '../tuf/canonical.js';
-import { canonicalKeyId, decodeBase64Field, goField, parseTufKey, tufKeyId } from '../tuf/keys.js';
+import { canonicalKeyId, goField, parseTufKey, tufKeyId } from '../tuf/keys.js';
 import { ALL_PATHS, invalidRoleError, isDelegationRole, parentRole, restrictPaths } from '../tuf/roles.js';
 import type {
   DelegationRole,
@@ -22,6 +22,7 @@ import type {
   TargetsSigned,
   TufKey,
 } from '../tuf/types.js';
+import { decodeDelegationPayload, decodeTargetPayload } from './change-payloads.js';
 
 /** The parts of a staged change that replaying needs (a Go `TUFChange`). */
 export interface ChangeToApply {
@@ -192,9 +193,12 @@ export class ChangeApplier {
     if (c.role === 'root') {
       if (c.type !== 'role') throw changeError(`type of root change not yet supported: ${c.type}`);
       if (c.action !== 'create') throw changeError(`action not yet supported for root: ${c.action}`);
-      const d = parsePayload(c, 'root data') as Record<string, unknown>;
-      const role = goField(d, 'role');
-      const rawKeys = goField(d, 'keys');
+      const d = decodePayload(c, 'root data', parseGoJson);
+      if (d === null || typeof d !== 'object' || Array.isArray(d)) {
+        throw changeError('invalid root change: expected {"keys":[...],"role":"<role>"}');
+      }
+      const role = goField(d as Record<string, unknown>, 'role');
+      const rawKeys = goField(d as Record<string, unknown>, 'keys');
       if (typeof role !== 'string' || !Array.isArray(rawKeys)) {
         throw changeError('invalid root change: expected {"keys":[...],"role":"<role>"}');
       }
@@ -667,49 +671,30 @@ function subtract(orig: string[], remove: string[]): string[] {
   return orig.filter((e) => !kill.has(e));
 }
 
-// ---- payload parsing ---------------------------------------------------------------------
+// ---- payload parsing: the format is read by change-payloads.ts, shared with the staging side ----
 
-function parsePayload(c: ChangeToApply, what: string): unknown {
+/** Runs a change-payloads decoder on a change's data, naming the change in any error. */
+function decodePayload<T>(c: ChangeToApply, what: string, decode: (bytes: Uint8Array) => T): T {
   if (!c.data) throw changeError(`invalid ${what} in change for ${c.role}: no data`);
-  let v: unknown;
   try {
-    v = parseGoJson(c.data);
+    return decode(c.data);
   } catch (e) {
-    throw new NotaryError('CHANGELIST', `invalid ${what} in change for ${c.role}: ${(e as Error).message}`, {
+    throw new NotaryError('CHANGELIST', `invalid ${what} in change for ${c.role}: ${errorMessage(e)}`, {
       cause: e,
       hint: 'Remove the broken change with `tsnotary reset <gun> -n <number>` (see `tsnotary status`).',
     });
   }
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) {
-    throw changeError(`invalid ${what} in change for ${c.role}: expected a JSON object`);
-  }
-  return v;
 }
 
 /** A target's FileMeta from an add change (`{"length","hashes","custom"}`). */
 function parseFileMeta(c: ChangeToApply): FileMeta {
-  const v = parsePayload(c, 'target meta') as Record<string, unknown>;
-  const length = goField(v, 'length');
-  if (length !== undefined && length !== null && (typeof length !== 'number' || !Number.isInteger(length))) {
-    throw changeError(`invalid target meta in change for ${c.path}: length must be an integer`);
-  }
-  const rawHashes = goField(v, 'hashes');
-  const hashes: Record<string, Buffer> = {};
-  if (rawHashes !== undefined && rawHashes !== null) {
-    if (typeof rawHashes !== 'object' || Array.isArray(rawHashes)) {
-      throw changeError(`invalid target meta in change for ${c.path}: hashes must be an object`);
-    }
-    for (const [alg, b64] of Object.entries(rawHashes as Record<string, unknown>)) {
-      hashes[alg] = decodeBase64Field(b64, `hashes.${alg}`);
-    }
-  }
-  const meta: FileMeta = { length: (length as number | null | undefined) ?? 0, hashes };
-  const custom = goField(v, 'custom');
-  if (custom !== undefined && custom !== null) meta.custom = custom;
+  const p = decodePayload(c, 'target meta', decodeTargetPayload);
+  const meta: FileMeta = { length: p.length, hashes: p.hashes };
+  if (p.customValue !== undefined && p.customValue !== null) meta.custom = p.customValue;
   return meta;
 }
 
-interface DelegationPayload {
+interface DelegationEdit {
   threshold: number;
   addKeys: TufKey[];
   removeKeys: string[];
@@ -718,30 +703,20 @@ interface DelegationPayload {
   clearPaths: boolean;
 }
 
-function stringList(v: unknown, field: string, c: ChangeToApply): string[] {
-  if (v === undefined || v === null) return [];
-  if (!Array.isArray(v) || !v.every((e) => typeof e === 'string')) {
-    throw changeError(`invalid delegation change for ${c.role}: ${field} must be a list of strings`);
-  }
-  return v as string[];
-}
-
-/** Go's changelist.TUFDelegation. */
-function parseDelegationPayload(c: ChangeToApply): DelegationPayload {
-  const v = parsePayload(c, 'delegation data') as Record<string, unknown>;
-  const threshold = goField(v, 'threshold') ?? 0;
-  if (typeof threshold !== 'number' || !Number.isInteger(threshold)) {
-    throw changeError(`invalid delegation change for ${c.role}: threshold must be an integer`);
-  }
-  const rawKeys = goField(v, 'add_keys') ?? [];
-  if (!Array.isArray(rawKeys))
-    throw changeError(`invalid delegation change for ${c.role}: add_keys must be a list`);
+/** Go's changelist.TUFDelegation, with its keys checked as TUF keys. */
+function parseDelegationPayload(c: ChangeToApply): DelegationEdit {
+  const d = decodePayload(c, 'delegation data', decodeDelegationPayload);
   return {
-    threshold,
-    addKeys: rawKeys.map((k, i) => parseTufKey(k, `delegation change add_keys[${i}]`)),
-    removeKeys: stringList(goField(v, 'remove_keys'), 'remove_keys', c),
-    addPaths: stringList(goField(v, 'add_paths'), 'add_paths', c),
-    removePaths: stringList(goField(v, 'remove_paths'), 'remove_paths', c),
-    clearPaths: goField(v, 'clear_paths') === true,
+    threshold: d.threshold ?? 0,
+    addKeys: (d.addKeys ?? []).map((k, i) =>
+      parseTufKey(
+        { keytype: k.keytype, keyval: { public: k.public.toString('base64') } },
+        `delegation change add_keys[${i}]`,
+      ),
+    ),
+    removeKeys: d.removeKeys ?? [],
+    addPaths: d.addPaths ?? [],
+    removePaths: d.removePaths ?? [],
+    clearPaths: d.clearPaths === true,
   };
 }

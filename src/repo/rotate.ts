@@ -16,7 +16,7 @@ import { canonicalIdOf } from '../crypto/keygen.js';
 import type { KeyAlgorithm, PrivateKey } from '../crypto/keys.js';
 import type { Signer } from '../crypto/signer.js';
 import { certToPem, createRootCertificate } from '../crypto/x509.js';
-import { errorMessage, isNotaryError, NotaryError } from '../errors.js';
+import { errorMessage, goPathErrorText, isNotaryError, NotaryError } from '../errors.js';
 import { decryptKeyPem, isEncryptedKeyPem } from '../keystore/key-file.js';
 import type { KeyInfo, KeyStore, PassphraseRetriever } from '../keystore/types.js';
 import type { Logger } from '../log.js';
@@ -63,14 +63,6 @@ export function checkRotationInput(role: string, serverManaged: boolean): void {
   }
 }
 
-const ERRNO_TEXT: Record<string, string> = {
-  ENOENT: 'no such file or directory',
-  EACCES: 'permission denied',
-  EISDIR: 'is a directory',
-  ENOTDIR: 'not a directory',
-  ELOOP: 'too many levels of symbolic links',
-};
-
 /**
  * Go's readKey for `key rotate -k FILE`: a root key must be encrypted (`only encrypted root keys
  * may be imported`); an encrypted key of any role is decrypted with the *root* alias (Go passes
@@ -86,10 +78,9 @@ export async function readRotationKeyFile(
   try {
     text = await readFile(resolve(cwd, path), 'latin1');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code ?? '';
-    const why = ERRNO_TEXT[code];
-    const goText = why ? `${code === 'EISDIR' ? 'read' : 'open'} ${path}: ${why}` : errorMessage(e);
-    throw new NotaryError('IO', `Error reading input root key file: ${goText}`, { cause: e });
+    throw new NotaryError('IO', `Error reading input root key file: ${goPathErrorText(path, e)}`, {
+      cause: e,
+    });
   }
   if (role === 'root' && !isEncryptedKeyPem(text)) {
     const hasBlock = /-----BEGIN [A-Z0-9 ]+-----/.test(text);

@@ -5,11 +5,11 @@
  * (what metadata and signatures name). Canonical ID = the TUF ID of the bare public key, which
  * differs for certificate keys (`*-x509`): it names key files and is shown by the CLI.
  */
-import { createHash, type KeyObject, X509Certificate } from 'node:crypto';
+import { type KeyObject, X509Certificate } from 'node:crypto';
+import { keyIdFor } from '../crypto/keygen.js';
 import type { KeyAlgorithm, KeyType } from '../crypto/keys.js';
 import { algorithmOf, publicKeyObject } from '../crypto/sign.js';
 import { NotaryError } from '../errors.js';
-import { canonicalString } from './canonical.js';
 import type { TufKey } from './types.js';
 
 export const KEY_TYPES: readonly KeyType[] = ['ecdsa', 'rsa', 'ed25519', 'ecdsa-x509', 'rsa-x509'];
@@ -39,9 +39,8 @@ export function tufKeyId(k: TufKey): string {
   const ck = cacheKey(k);
   const hit = idCache.get(ck);
   if (hit) return hit;
-  const id = createHash('sha256')
-    .update(canonicalString(keyJson(k)), 'utf8')
-    .digest('hex');
+  // keyIdFor hashes exactly canonicalString(keyJson(k)): keys sorted, base64 needs no escaping.
+  const id = keyIdFor(k.keytype, k.public);
   if (idCache.size >= CACHE_LIMIT) idCache.clear();
   idCache.set(ck, id);
   return id;

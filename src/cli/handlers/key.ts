@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { canonicalIdOf, generateKey, publicBytes } from '../../crypto/keygen.js';
 import { pemEncode } from '../../crypto/pem.js';
 import { encodeEncryptedKeyPem } from '../../crypto/private-key.js';
-import { errorMessage, NotaryError } from '../../errors.js';
+import { errorMessage, goPathErrorText, NotaryError } from '../../errors.js';
 import type { FileKeyStore } from '../../keystore/file-store.js';
 import { writeFileAtomic } from '../../keystore/fs-util.js';
 import { askNewPassphrase } from '../../keystore/passphrase.js';
@@ -191,14 +191,7 @@ export async function keyImport(ctx: CommandContext, args: string[], flags: Flag
     try {
       text = await readFile(resolve(ctx.cwd, file), 'utf8');
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      const why =
-        code === 'ENOENT'
-          ? 'no such file or directory'
-          : code === 'EACCES'
-            ? 'permission denied'
-            : errorMessage(e);
-      throw new NotaryError('IO', `open ${file}: ${why}`, { cause: e });
+      throw new NotaryError('IO', goPathErrorText(file, e, 'open'), { cause: e });
     }
     const importOpts: { role?: string; gun?: string } = {};
     if (role !== undefined) importOpts.role = role;

@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { pemDecodeFirst } from '../../crypto/pem.js';
 import { isEncryptedBlock, parsePrivateKeyPem } from '../../crypto/private-key.js';
-import { errorMessage, NotaryError } from '../../errors.js';
+import { errorMessage, goPathErrorText, NotaryError } from '../../errors.js';
 import { decryptWithRetries } from '../../keystore/passphrase.js';
 import { validateGun } from '../../repo/gun.js';
 import type { Repository } from '../../repo/repository.js';
@@ -16,22 +16,6 @@ import { openCryptoService, passphraseRetriever } from '../wiring.js';
 import { openRepository } from '../wiring-repo.js';
 import { stringFlag, usageError } from './common.js';
 
-const ERRNO_TEXT: Record<string, string> = {
-  ENOENT: 'no such file or directory',
-  EACCES: 'permission denied',
-  EISDIR: 'is a directory',
-  ENOTDIR: 'not a directory',
-  ELOOP: 'too many levels of symbolic links',
-};
-
-/** Go's `open <path>: <strerror>` for a failed read. */
-function goFileError(path: string, e: unknown): string {
-  const code = (e as NodeJS.ErrnoException).code ?? '';
-  const text = ERRNO_TEXT[code];
-  if (!text) return errorMessage(e);
-  return code === 'EISDIR' ? `read ${path}: ${text}` : `open ${path}: ${text}`;
-}
-
 /**
  * `--rootkey FILE`: the key must be encrypted (Go: `only encrypted root keys may be imported`);
  * it is decrypted (root passphrase) and stored like `key import`. Returns its canonical ID.
@@ -41,7 +25,9 @@ async function importRootKey(ctx: CommandContext, path: string): Promise<string>
   try {
     text = await readFile(path, 'utf8');
   } catch (e) {
-    throw new NotaryError('IO', `Error reading input root key file: ${goFileError(path, e)}`, { cause: e });
+    throw new NotaryError('IO', `Error reading input root key file: ${goPathErrorText(path, e)}`, {
+      cause: e,
+    });
   }
   const { block } = pemDecodeFirst(text);
   if (!block) throw new NotaryError('KEY_INVALID', 'no valid private key found', { details: { file: path } });
@@ -74,7 +60,7 @@ async function readRootCert(path: string): Promise<TufKey> {
   try {
     text = await readFile(path, 'latin1');
   } catch (e) {
-    throw new NotaryError('IO', `error reading certificate file: ${goFileError(path, e)}`, { cause: e });
+    throw new NotaryError('IO', `error reading certificate file: ${goPathErrorText(path, e)}`, { cause: e });
   }
   const first = certificateDers(text)[0];
   if (!first) {

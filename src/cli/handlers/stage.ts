@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { errorMessage, NotaryError } from '../../errors.js';
+import { errorMessage, goPathErrorText, NotaryError } from '../../errors.js';
 import {
   type Change,
   prepareCustom,
@@ -26,23 +26,10 @@ import { changelistFor, maybePublish, stringFlag, stringsFlag, usageError } from
 
 // ---- small helpers ----
 
-const ERRNO_TEXT: Record<string, string> = {
-  ENOENT: 'no such file or directory',
-  EACCES: 'permission denied',
-  EPERM: 'operation not permitted',
-  EISDIR: 'is a directory',
-  ENOTDIR: 'not a directory',
-  ELOOP: 'too many levels of symbolic links',
-  ENAMETOOLONG: 'file name too long',
-  EMFILE: 'too many open files',
-  EIO: 'input/output error',
-};
-
 /** A file error worded like Go's *PathError (`open x: no such file or directory`). */
 function fileError(op: 'open' | 'read', path: string, e: unknown, hint?: string): NotaryError {
-  const code = (e as NodeJS.ErrnoException).code ?? '';
-  const text = ERRNO_TEXT[code] ?? errorMessage(e);
-  return new NotaryError(code === 'ENOENT' ? 'NOT_FOUND' : 'IO', `${op} ${path}: ${text}`, {
+  const code = (e as NodeJS.ErrnoException).code;
+  return new NotaryError(code === 'ENOENT' ? 'NOT_FOUND' : 'IO', goPathErrorText(path, e, op), {
     cause: e,
     hint,
     exitCode: 1,
