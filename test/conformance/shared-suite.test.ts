@@ -1,3 +1,4 @@
+// @module-tag go -- runs Go binaries, so it is left out of the shifted-clock pass (docs/testing.md)
 /**
  * Runs the shared black-box conformance suite (../shared/conformance, green on the Go client)
  * against this build, one vitest test per suite file. A file listed here must pass completely:

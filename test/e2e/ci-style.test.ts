@@ -1,3 +1,4 @@
+// @module-tag go -- runs Go binaries, so it is left out of the shifted-clock pass (docs/testing.md)
 /**
  * CI-style runs (issue 5): no terminal, stdin closed, passphrases only from the environment.
  * The seed workflows (content-trust docs: init, add -p, list, key list, delegation add/list,

@@ -1,3 +1,4 @@
+// @module-tag go -- runs Go binaries, so it is left out of the shifted-clock pass (docs/testing.md)
 /**
  * Hardware root keys through the CLI (issue 6): tsnotary runs as a subprocess with
  * NOTARY_PKCS11_MODULE pointing at SoftHSM2 and SOFTHSM2_CONF at a token created in a temp dir

@@ -1,3 +1,4 @@
+// @module-tag go -- runs Go binaries, so it is left out of the shifted-clock pass (docs/testing.md)
 /**
  * Issue 4, end to end: the delegation flows of the content-trust seeds, scripted with tsnotary in
  * place of `notary` against a real notary-server, checking after every step what the *server*

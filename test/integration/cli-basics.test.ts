@@ -11,7 +11,9 @@ describe('bin/tsnotary.js: framework-level behaviour (subprocess)', () => {
     expect(existsSync(`${projectRoot}/dist/bundle/main.js`)).toBe(true);
   }, 120_000);
 
-  it('--help, -h, help: the root help on stdout, exit 0, same text as Go apart from the program name', async () => {
+  it('--help, -h, help: the root help on stdout, exit 0, same text as Go apart from the program name', {
+    tags: ['go'],
+  }, async () => {
     const go = await runGo(['--help']);
     for (const argv of [['--help'], ['-h'], ['help']]) {
       const r = await runTs(argv);
@@ -43,7 +45,9 @@ describe('bin/tsnotary.js: framework-level behaviour (subprocess)', () => {
     expect(n.stderr).toMatch(/^\* fatal: flag needs an argument: --roles\n/);
   });
 
-  it('the same command lines fail in Go too (exit 1 there; tsnotary uses its usage exit code 2)', async () => {
+  it('the same command lines fail in Go too (exit 1 there; tsnotary uses its usage exit code 2)', {
+    tags: ['go'],
+  }, async () => {
     for (const argv of [['frobnicate'], ['list', '--bogus'], ['reset', 'g', '-n', '1,x']]) {
       const go = await runGo(argv);
       const ts = await runTs(argv);

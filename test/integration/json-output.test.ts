@@ -1,3 +1,4 @@
+// @module-tag go -- runs Go binaries, so it is left out of the shifted-clock pass (docs/testing.md)
 /**
  * `--format json` round trip (docs/json-output.md): for list, lookup, status, key list,
  * delegation list and version, the JSON document is parsed and compared with the data the

@@ -1,3 +1,4 @@
+// @module-tag go -- runs Go binaries, so it is left out of the shifted-clock pass (docs/testing.md)
 /**
  * Prompts under a real pseudo-terminal (util-linux `script -qfec`, so stdin/stdout of the CLI
  * are a pty, not pipes): Go's new-key prompts with the root warning, too short, mismatch and

@@ -1,3 +1,4 @@
+// @module-tag go -- runs Go binaries, so it is left out of the shifted-clock pass (docs/testing.md)
 /**
  * In-memory base-role key changes (what `key rotate` publishes) through Repository.publishChanges,
  * against a real notary-server, checked with the Go client reading the result.

@@ -1,3 +1,4 @@
+// @module-tag go -- runs Go binaries, so it is left out of the shifted-clock pass (docs/testing.md)
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';

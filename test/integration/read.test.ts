@@ -27,14 +27,6 @@ const PASS = {
 let server: NotaryServer;
 let work: string;
 
-beforeAll(async () => {
-  server = await startNotaryServer();
-  work = tempDir('tsnotary-read-');
-});
-afterAll(async () => {
-  await server?.stop();
-});
-
 function dirs(name: string) {
   const ts = join(work, name, 'ts');
   const go = join(work, name, 'go');
@@ -61,13 +53,19 @@ async function ok(p: Promise<{ code: number; stdout: string; stderr: string }>) 
   return r;
 }
 
-describe('read commands against a real notary-server', () => {
+describe('read commands against a real notary-server', { tags: ['go'] }, () => {
+  afterAll(async () => {
+    await server?.stop();
+  });
+
   const gun = `example.com/read/${randomBytes(4).toString('hex')}`;
   let d: { ts: string; go: string };
   const hello = Buffer.from('hello\n');
   const big = randomBytes(3 << 20);
 
   beforeAll(async () => {
+    server = await startNotaryServer();
+    work = tempDir('tsnotary-read-');
     d = dirs('main');
     await ok(ts(d.ts, ['init', '-p', gun]));
     await ok(ts(d.ts, ['add', gun, 'hello', file('hello', hello)]));

@@ -1,3 +1,4 @@
+// @module-tag go -- runs Go binaries, so it is left out of the shifted-clock pass (docs/testing.md)
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';

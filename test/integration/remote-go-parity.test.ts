@@ -1,3 +1,4 @@
+// @module-tag go -- runs Go binaries, so it is left out of the shifted-clock pass (docs/testing.md)
 /**
  * Parity with the Go client (the oracle): the same server conditions, Go's `* fatal:` / log
  * texts compared with what src/remote produces, and Go's publish bytes compared with ours.

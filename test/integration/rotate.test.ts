@@ -1,3 +1,4 @@
+// @module-tag go -- runs Go binaries, so it is left out of the shifted-clock pass (docs/testing.md)
 /**
  * `key rotate` through the CLI against a real notary-server: every role and flag combination,
  * Go's texts, `--legacy`, and the guarantee Go lacks: the old private key stays on disk until the

@@ -263,7 +263,7 @@ describe('staging commands (offline)', () => {
   });
 });
 
-describe('-p against a real notary-server', () => {
+describe('-p against a real notary-server', { tags: ['go'] }, () => {
   let server: NotaryServer;
   beforeAll(async () => {
     server = await startNotaryServer();

@@ -1,3 +1,4 @@
+// @module-tag go -- runs Go binaries, so it is left out of the shifted-clock pass (docs/testing.md)
 /**
  * Changelist interop with the Go client on one trust directory (no server needed: staging is
  * offline). Changes staged by Go show in our `status` exactly as Go shows them, changes we stage

@@ -1,3 +1,4 @@
+// @module-tag go -- runs Go binaries, so it is left out of the shifted-clock pass (docs/testing.md)
 /**
  * `delegation add | remove | purge` interop with the Go client on one trust directory and a real
  * notary-server: the same command writes the same change bytes in both clients, changes staged

@@ -1,3 +1,4 @@
+// @module-tag go -- runs Go binaries, so it is left out of the shifted-clock pass (docs/testing.md)
 /**
  * Key files shared with the Go client: keys written by tsnotary are listed, decrypted and
  * re-encrypted by Go `notary`, keys written by Go are read by tsnotary, and a root certificate

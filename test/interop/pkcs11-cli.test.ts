@@ -1,3 +1,4 @@
+// @module-tag go -- runs Go binaries, so it is left out of the shifted-clock pass (docs/testing.md)
 /**
  * Hardware root keys, tsnotary CLI ⇄ Go notary 0.7 on one SoftHSM2 token and one trust directory.
  * Go only loads libykcs11 from fixed system paths, so it runs in a private mount namespace where

@@ -1,3 +1,4 @@
+// @module-tag go -- runs Go binaries, so it is left out of the shifted-clock pass (docs/testing.md)
 /**
  * Interop of the token store with the Go notary 0.7 client on a SoftHSM2 token (pkcs11.md §6).
  *

@@ -1,3 +1,4 @@
+// @module-tag go -- runs Go binaries, so it is left out of the shifted-clock pass (docs/testing.md)
 /**
  * Publish interop with the Go client: same trust directory, same real notary-server. Whatever
  * one client initialises, stages or publishes, the other reads, extends and publishes.

@@ -1,3 +1,4 @@
+// @module-tag go -- runs Go binaries, so it is left out of the shifted-clock pass (docs/testing.md)
 /**
  * Interop of the read path: Go notary and tsnotary share one trust directory (metadata cache)
  * against a real notary-server. Go writes the cache, tsnotary reads it (also offline) and the

@@ -1,3 +1,4 @@
+// @module-tag go -- runs Go binaries, so it is left out of the shifted-clock pass (docs/testing.md)
 /**
  * Key rotation across clients, against a real notary-server: tsnotary rotates and a Go client
  * that cached the old root (or shares the trust directory) carries on; Go rotates and tsnotary

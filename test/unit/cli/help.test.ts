@@ -60,7 +60,7 @@ describe('help texts of cobra built-ins equal the Go binary', () => {
     ['-D', 'key', 'list', '--help'],
   ];
   for (const argv of cases) {
-    it(`notary ${argv.join(' ')}`, async () => {
+    it(`notary ${argv.join(' ')}`, { tags: ['go'] }, async () => {
       const go = execFileSync('notary', argv, {
         env: { HOME: '/nonexistent-home', PATH: process.env['PATH'] },
       }).toString();

@@ -297,12 +297,15 @@ describe('Changelist directory', () => {
   it('sets unparseable files aside (after the grace period) and never blocks the others', async () => {
     const dir = join(tmp(), 'changelist');
     const log = memLog();
-    const cl = new Changelist(dir, { log });
+    // The clock is pinned and every file's mtime is set against it: the subject is the age.
+    const now = Date.parse('2026-11-23T00:00:00Z');
+    const cl = new Changelist(dir, { log, nowMs: () => now });
+    const at = (name: string, ms: number) => utimesSync(join(dir, name), new Date(ms), new Date(ms));
     await cl.stage(targetDeleteChange('targets', 'a'));
     writeFileSync(join(dir, '00000000000000000000_empty.change'), '');
     writeFileSync(join(dir, '00000000000000000001_bad.change'), '{"action":5}');
-    const old = new Date(Date.now() - 3600_000);
-    utimesSync(join(dir, '00000000000000000000_empty.change'), old, old);
+    at('00000000000000000000_empty.change', now - 3600_000);
+    at('00000000000000000001_bad.change', now - 1000);
     mkdirSync(join(dir, 'subdir'));
     const listed = await cl.list();
     // the old empty file was moved away; the young bad one is only skipped (it may be mid-write)
@@ -315,9 +318,30 @@ describe('Changelist directory', () => {
       /skipping unreadable change file .*00000000000000000001_bad\.change: json: cannot unmarshal number/,
     );
     // once old, the second one goes too, and numbering is dense again (as Go would count)
-    utimesSync(join(dir, '00000000000000000001_bad.change'), old, old);
+    at('00000000000000000001_bad.change', now - 3600_000);
     expect((await cl.list()).map((c) => [c.index, c.path])).toEqual([[0, 'a']]);
     expect(readdirSync(join(dir, CORRUPT_DIR)).sort()).toHaveLength(2);
+  });
+
+  it("a file just written is within the grace period (compared against the file system's clock)", async () => {
+    // The mtime comes from the file system and so does "now" (a probe file's mtime): the product
+    // compares Date.now() instead, which agrees on a real machine but not under libfaketime.
+    const dir = join(tmp(), 'changelist');
+    const log = memLog();
+    const fsNow = () => {
+      const probe = join(dir, '..', 'probe');
+      writeFileSync(probe, '');
+      return statSync(probe).mtimeMs;
+    };
+    const cl = new Changelist(dir, { log, nowMs: fsNow });
+    await cl.stage(targetDeleteChange('targets', 'a'));
+    writeFileSync(join(dir, '00000000000000000001_bad.change'), '');
+    // skipped but kept in place: it still counts for the numbering
+    expect((await cl.list()).map((c) => [c.index, c.path])).toEqual([[1, 'a']]);
+    expect(readdirSync(dir).filter((n) => n.endsWith('.change'))).toHaveLength(2);
+    expect(log.lines.join('\n')).toMatch(
+      /skipping unreadable change file .*00000000000000000001_bad\.change/,
+    );
   });
 
   it('removeIndices counts every non-directory entry (Go reset -n), ignores out of range', async () => {

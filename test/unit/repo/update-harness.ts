@@ -308,12 +308,13 @@ export async function buildRepo(spec: RepoSpec): Promise<Map<string, Buffer>> {
   return files;
 }
 
-/** Keys for a fresh synthetic repository. */
+/** Keys for a fresh synthetic repository; the root certificate is valid from a day before `now`. */
 export async function repoKeys(
   gun: string,
+  now: Date = PINNED_NOW,
 ): Promise<Pick<RepoSpec, 'root' | 'targetsKey' | 'snapshotKey' | 'timestampKey'>> {
   return {
-    root: { key: await rootKey(gun) },
+    root: { key: await rootKey(gun, now) },
     targetsKey: ecdsaKey(),
     snapshotKey: ecdsaKey(),
     timestampKey: ecdsaKey(),

@@ -281,9 +281,16 @@ describe('rollback and rotation', () => {
   });
 });
 
-describe('trust pinning with a CA (certificates made by openssl)', () => {
+describe('trust pinning with a CA (certificates made by openssl, judged on the clock openssl used)', () => {
   const work = mkdtempSync(join(tmpdir(), 'tsnotary-ca-'));
   const openssl = (args: string[]) => execFileSync('openssl', args, { cwd: work, stdio: 'pipe' });
+  // openssl stamps its certificates with the clock it runs on (the real one; libfaketime's in the
+  // shifted pass). These repositories are built and judged on that same clock, never on
+  // PINNED_NOW: a certificate made today is not yet valid on a pinned day in the past.
+  const clock = () => new Date();
+  const keysNow = () => repoKeys(GUN, clock());
+  const serveNow = (spec: RepoSpec, over: Partial<UpdateOptions>) =>
+    serve({ ...spec, now: clock() }, { clock, ...over });
 
   function makeCa(name: string): string {
     openssl([
@@ -349,13 +356,13 @@ describe('trust pinning with a CA (certificates made by openssl)', () => {
   it('accepts a root certificate issued by the pinned CA, refuses one from another CA', async () => {
     const caPath = makeCa('ca1');
     const otherCa = makeCa('ca2');
-    const keys = await repoKeys(GUN);
+    const keys = await keysNow();
     const root = caIssuedRootKey('ca1', GUN, 'serverAuth', 'leaf1');
     const pinning = { certs: {}, ca: { 'example.com/': caPath }, disableTofu: true };
-    const { opts } = await serve({ gun: GUN, ...keys, root: { key: root } }, { pinning });
+    const { opts } = await serveNow({ gun: GUN, ...keys, root: { key: root } }, { pinning });
     const state = await updateRepo(opts);
     expect(state.root.signed.roles['root']?.keyids).toEqual([root.id]);
-    const wrong = await serve(
+    const wrong = await serveNow(
       { gun: GUN, ...keys, root: { key: root } },
       {
         pinning: { certs: {}, ca: { example: otherCa }, disableTofu: false },
@@ -369,9 +376,9 @@ describe('trust pinning with a CA (certificates made by openssl)', () => {
   });
 
   it("refuses a codeSigning-only leaf even from the pinned CA (Go's serverAuth quirk)", async () => {
-    const keys = await repoKeys(GUN);
+    const keys = await keysNow();
     const root = caIssuedRootKey('ca1', GUN, 'codeSigning', 'leaf2');
-    const { opts } = await serve(
+    const { opts } = await serveNow(
       { gun: GUN, ...keys, root: { key: root } },
       {
         pinning: { certs: {}, ca: { 'example.com/': join(work, 'ca1.crt') }, disableTofu: false },
@@ -382,10 +389,10 @@ describe('trust pinning with a CA (certificates made by openssl)', () => {
   });
 
   it('a CA bundle without a valid certificate is refused', async () => {
-    const keys = await repoKeys(GUN);
+    const keys = await keysNow();
     const empty = join(work, 'empty.pem');
     writeFileSync(empty, 'not a certificate\n');
-    const { opts } = await serve(
+    const { opts } = await serveNow(
       { gun: GUN, ...keys },
       { pinning: { certs: {}, ca: { example: empty }, disableTofu: false } },
     );

@@ -1,3 +1,4 @@
+// @module-tag go -- runs Go binaries, so it is left out of the shifted-clock pass (docs/testing.md)
 /**
  * Go interop for the TUF core: a whole repository signed by src/tuf (root with a generated
  * certificate, ecdsa targets/snapshot/delegation keys, ed25519 timestamp) is written as a trust
