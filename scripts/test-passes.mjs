@@ -52,6 +52,9 @@ function libfaketime() {
   return found;
 }
 
+/** Each shim that ran appends a line here; the pass fails if there is one (a test may swallow the exit code). */
+const STARTED_LOG = 'started.log';
+
 /** A directory of scripts named like the Go binaries that fail at once, saying why. */
 function goShims() {
   const dir = mkdtempSync(join(tmpdir(), 'tsnotary-goshim-'));
@@ -60,6 +63,7 @@ function goShims() {
     writeFileSync(
       file,
       '#!/bin/sh\n' +
+        `echo "${name} $PWD" >> '${join(dir, STARTED_LOG)}'\n` +
         `echo "shifted-clock pass: ${name} is a Go binary and ignores libfaketime, so a test that runs it` +
         " must carry the 'go' tag (docs/testing.md)\" >&2\n" +
         'exit 97\n',
@@ -136,7 +140,18 @@ async function shiftedPass(shift, args) {
   try {
     const env = shiftedEnv(shift, shimDir);
     checkShift(env, shift);
-    return await runVitest(`shifted clock (${shift}), tests without Go binaries`, ['--tags-filter=!go', ...args], env);
+    const label = `shifted clock (${shift}), tests without Go binaries`;
+    const result = await runVitest(label, ['--tags-filter=!go', ...args], env);
+    const started = join(shimDir, STARTED_LOG);
+    if (existsSync(started)) {
+      console.error(
+        `${label}: an untagged test started a Go binary (binary, working dir):\n${readFileSync(started, 'utf8')}` +
+          "Tag the test (or its describe or file) 'go': see docs/testing.md.",
+      );
+      if (result.counts) result.counts.failed++;
+      result.code ||= 1;
+    }
+    return result;
   } finally {
     rmSync(shimDir, { recursive: true, force: true });
   }

@@ -126,7 +126,9 @@ export function makeSignedRepo(gun: string, timestampKey: { keytype: string; pub
   };
   const rootId = keyId(rootPub);
   const tsId = keyId(tsPub);
-  const expires = '2031-01-01T00:00:00Z';
+  // Three years from the clock this runs on (a notary-server signs its timestamp on that clock too);
+  // never a fixed date, which would expire one day.
+  const expires = new Date(Date.now() + 3 * 365 * 86_400_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
   const rootSigned = {
     _type: 'Root',
     consistent_snapshot: false,
