@@ -25,6 +25,7 @@ import {
 } from '../helpers/cli.js';
 import { type NotaryServer, startNotaryServer } from '../helpers/notary-server.js';
 import { freePort } from '../helpers/ports.js';
+import { fixtureCertNow } from '../helpers/tls.js';
 import { startTokenServer, type TokenServer } from '../helpers/token-server.js';
 
 /** Per command: far below the 120 s test timeout, so a hang fails fast instead of timing out the run. */
@@ -39,7 +40,7 @@ const PASS = {
 type PassVar = keyof typeof PASS;
 
 const certs = join(fixturesDir, 'go', 'certs');
-const DELEGATION_CERT = join(certs, 'delegation-ecdsa.crt');
+const DELEGATION_CERT = fixtureCertNow('delegation-ecdsa');
 const DELEGATION_KEY = join(certs, 'delegation-ecdsa.key');
 /** canonical ID of the fixture delegation key (fixtures/go/README.md) */
 const DELEGATION_KEY_ID = '7ad7af0706ad27bc7be6fcc8f4031c6deed2d0b18204b763a633fbf4454f3553';
@@ -266,7 +267,7 @@ describe('a missing passphrase variable fails at once and names the variable', (
 
   it('delegation add -p: targets passphrase', async () => {
     await failsNaming(
-      ['delegation', 'add', '-p', gun, 'targets/more', '--all-paths', join(certs, 'delegation-rsa.crt')],
+      ['delegation', 'add', '-p', gun, 'targets/more', '--all-paths', fixtureCertNow('delegation-rsa')],
       'NOTARY_TARGETS_PASSPHRASE',
     );
     expectOk(await ci(trust, ['reset', gun, '--all']));

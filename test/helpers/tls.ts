@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fixturesDir } from './cli.js';
 
 /** Test PKI made with openssl at test time: a CA, a server cert for 127.0.0.1/localhost, a client cert. */
 export interface TestPki {
@@ -128,4 +129,37 @@ export function selfSigned(dir: string, name: string, cn: string): { cert: strin
     `/CN=${cn}`,
   ]);
   return { cert, key };
+}
+
+const fixtureCerts = new Map<string, string>();
+
+/**
+ * A fresh certificate for a fixture delegation key (`fixtures/go/certs/<name>.key`), same CN,
+ * valid ten years from now. Tests that hand a certificate to the Go client or a real-clock
+ * command use this instead of the fixture's own `.crt`, which expires on 2036-11-19: the key and
+ * its canonical ID are the fixture's, the validity is relative to the clock the test runs on.
+ */
+export function fixtureCertNow(name: 'delegation-ecdsa' | 'delegation-rsa'): string {
+  const cached = fixtureCerts.get(name);
+  if (cached) return cached;
+  const dir = mkdtempSync(join(tmpdir(), 'tsnotary-fixture-cert-'));
+  const cert = join(dir, `${name}.crt`);
+  const cn = name === 'delegation-ecdsa' ? 'fixtures-releases' : 'fixtures-rsa';
+  const key = join(fixturesDir, 'go', 'certs', `${name}.key`);
+  openssl([
+    'req',
+    '-new',
+    '-x509',
+    '-key',
+    key,
+    '-out',
+    cert,
+    '-days',
+    '3650',
+    '-sha256',
+    '-subj',
+    `/CN=${cn}`,
+  ]);
+  fixtureCerts.set(name, cert);
+  return cert;
 }

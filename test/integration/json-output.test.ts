@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixturesDir, type RunOptions, type RunResult, runGo, runTs, tempDir } from '../helpers/cli.js';
 import { type NotaryServer, startNotaryServer } from '../helpers/notary-server.js';
 import { freePort } from '../helpers/ports.js';
+import { fixtureCertNow } from '../helpers/tls.js';
 
 const PASS = {
   NOTARY_ROOT_PASSPHRASE: 'root-passphrase',
@@ -94,14 +95,14 @@ beforeAll(async () => {
       '-p',
       gun,
       'targets/releases',
-      join(certs, 'delegation-ecdsa.crt'),
-      join(certs, 'delegation-rsa.crt'),
+      fixtureCertNow('delegation-ecdsa'),
+      fixtureCertNow('delegation-rsa'),
       '--paths',
       'releases/,bar/',
     ]),
   );
   await ok(
-    go(['delegation', 'add', '-p', gun, 'targets/all', join(certs, 'delegation-rsa.crt'), '--all-paths']),
+    go(['delegation', 'add', '-p', gun, 'targets/all', fixtureCertNow('delegation-rsa'), '--all-paths']),
   );
   await ok(go(['add', '-p', gun, 'releases/v1', file('v1', 'v1'), '--roles', 'targets/releases']));
   // unpublished changes for `status`

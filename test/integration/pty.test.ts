@@ -12,16 +12,9 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  fixturesDir,
-  type RunOptions,
-  type RunResult,
-  runGo,
-  runTs,
-  tempDir,
-  tsnotaryBin,
-} from '../helpers/cli.js';
+import { type RunOptions, type RunResult, runGo, runTs, tempDir, tsnotaryBin } from '../helpers/cli.js';
 import { type NotaryServer, startNotaryServer } from '../helpers/notary-server.js';
+import { fixtureCertNow } from '../helpers/tls.js';
 import { startTokenServer, type TokenServer } from '../helpers/token-server.js';
 
 const ROOT_PASS = 'root-pass-123';
@@ -388,7 +381,7 @@ describe('passphrase prompts on a real terminal', () => {
           gun,
           'targets/releases',
           '--all-paths',
-          join(fixturesDir, 'go', 'certs', 'delegation-ecdsa.crt'),
+          fixtureCertNow('delegation-ecdsa'),
         ],
         pipeOpts(),
       ),

@@ -16,6 +16,7 @@ import type { Settings } from '../../src/repo/settings.js';
 import { fixturesDir, type RunOptions, runGo, runTs, tempDir, tsnotaryBin } from '../helpers/cli.js';
 import { type NotaryServer, startNotaryServer } from '../helpers/notary-server.js';
 import { freePort } from '../helpers/ports.js';
+import { fixtureCertNow } from '../helpers/tls.js';
 
 const PASS = {
   NOTARY_ROOT_PASSPHRASE: 'root-passphrase',
@@ -75,7 +76,7 @@ describe('read commands against a real notary-server', { tags: ['go'] }, () => {
     // A delegation (fixture certificate) with a target in it. `delegation add` belongs to
     // another issue, so the Go client edits the delegation in the same trust dir (its keys are
     // tsnotary's); every read below is tsnotary's.
-    const cert = join(fixturesDir, 'go', 'certs', 'delegation-ecdsa.crt');
+    const cert = fixtureCertNow('delegation-ecdsa');
     const key = join(fixturesDir, 'go', 'certs', 'delegation-ecdsa.key');
     await ok(go(d.ts, ['key', 'import', key, '-r', 'targets/releases']));
     await ok(
