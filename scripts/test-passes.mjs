@@ -80,9 +80,8 @@ function shiftedEnv(shift, shimDir) {
     FAKETIME: shift,
     // Timers and timeouts run on the monotonic clock: leave it alone so they behave as usual.
     FAKETIME_DONT_FAKE_MONOTONIC: '1',
-    // One offset for the whole run; no shared start time between processes (faketime's -f does that).
+    // A fixed offset needs no clock shared between processes (what faketime(1) sets this for).
     FAKETIME_SHARED: undefined,
-    TSNOTARY_TEST_CLOCK_SHIFT: shift,
     PATH: `${shimDir}${delimiter}${process.env.PATH ?? ''}`,
   };
 }
