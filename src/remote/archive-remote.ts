@@ -22,6 +22,9 @@ import {
 import type { Access, Remote } from './types.js';
 import { readTar } from './ustar.js';
 
+/** Go's notary.MaxDownloadSize: no archived file can be larger. */
+const MAX_DOWNLOAD_SIZE = 100 << 20;
+
 /** Every write to an archive or a static copy fails with this. */
 export function readOnlyError(where: string, gun: string): NotaryError {
   return new NotaryError(
@@ -118,6 +121,33 @@ function unreadable(where: string, e: unknown): NotaryError {
   });
 }
 
+/**
+ * Every file the manifest lists, present and matching: damage anywhere (also an older version a
+ * read never touches) is reported when the archive is opened, naming the file and role. Trust
+ * data is small; a local archive is read in well under the time of one server round trip.
+ */
+async function checkWholeArchive(
+  manifest: ArchiveManifest,
+  where: string,
+  read: (path: string) => Promise<Buffer | undefined>,
+): Promise<void> {
+  for (const path of Object.keys(manifest.files)) {
+    const data = await read(path);
+    if (data === undefined) {
+      const role = roleOfFile(path.slice(path.lastIndexOf('/_trust/tuf/') + 12));
+      throw new NotaryError(
+        'HASH_MISMATCH',
+        `${role}: ${path} is missing from ${where}, but its manifest.json lists it`,
+        {
+          hint: 'Files were removed from the archive after it was made; use an intact copy.',
+          details: { role, path },
+        },
+      );
+    }
+    checkAgainstManifest(manifest, path, data, where);
+  }
+}
+
 /** A tar archive, read whole (trust data is small) and checked file by file against its manifest. */
 async function tarReader(
   file: string,
@@ -133,23 +163,7 @@ async function tarReader(
   const raw = files.get(MANIFEST_PATH);
   const manifest = raw ? parseManifest(raw, where) : undefined;
   if (manifest) {
-    // The whole archive is in memory already: check every file now, so damage anywhere
-    // (an older version a read never touches) is reported, naming the file and role.
-    for (const path of Object.keys(manifest.files)) {
-      const data = files.get(path);
-      if (data === undefined) {
-        const role = roleOfFile(path.slice(path.lastIndexOf('/_trust/tuf/') + 12));
-        throw new NotaryError(
-          'HASH_MISMATCH',
-          `${role}: ${path} is missing from ${where}, but its manifest.json lists it`,
-          {
-            hint: 'Files were removed from the archive after it was made; use an intact copy.',
-            details: { role, path },
-          },
-        );
-      }
-      checkAgainstManifest(manifest, path, data, where);
-    }
+    await checkWholeArchive(manifest, where, async (path) => files.get(path));
     for (const [path, data] of files) {
       if (path !== MANIFEST_PATH && !manifest.files[path]) checkAgainstManifest(manifest, path, data, where);
     }
@@ -227,5 +241,7 @@ export async function openFileArchive(
   }
   const reader = dirReader(path);
   const raw = await reader.read(MANIFEST_PATH, 64 << 20);
-  return archiveRemote(path, gun, reader, raw ? parseManifest(raw, path) : undefined);
+  const manifest = raw ? parseManifest(raw, path) : undefined;
+  if (manifest) await checkWholeArchive(manifest, path, (p) => reader.read(p, MAX_DOWNLOAD_SIZE));
+  return archiveRemote(path, gun, reader, manifest);
 }
