@@ -62,6 +62,8 @@ export async function buildGun(
   gun: string,
   n: number,
   cwd: string,
+  /** Runs before the root key rotation (e.g. a client that will only know the older root). */
+  beforeRootRotation?: () => Promise<void>,
 ): Promise<Buffer> {
   const o: RunOptions = { env: { ...PASS }, cwd, timeoutMs: 120_000 };
   const ts = (args: string[], extra: RunOptions = {}) =>
@@ -78,6 +80,7 @@ export async function buildGun(
   await ts(['add', '-p', gun, 'releases/v1', join(cwd, 'hello'), '--roles', 'targets/releases']);
   writeAdditions(trustDir, gun, n);
   await ts(['publish', gun]);
+  await beforeRootRotation?.();
   await ts(['key', 'rotate', gun, 'root'], { input: 'yes\n' });
   await ts(['add', '-p', gun, 'after-rotation', join(cwd, 'hello')]);
   return hello;

@@ -25,6 +25,7 @@ import { type NotaryServer, startNotaryServer } from '../helpers/notary-server.j
 const N_TARGETS = 1000;
 
 let server: NotaryServer | undefined;
+let server2: NotaryServer | undefined;
 let web: StaticServer | undefined;
 let work: string;
 const gun = `example.com/archive/${randomBytes(4).toString('hex')}`;
@@ -36,6 +37,10 @@ let extracted: string;
 const live: Record<string, string> = {};
 /** A trust dir that read the GUN from the live server (its cache holds the newest timestamp). */
 let follower: string;
+/** Go notary's trust dir that read the GUN from the live server. */
+let goFollower: string;
+/** A trust dir that last read the GUN before its root key was rotated. */
+let earlyFollower: string;
 
 const o = (extra: RunOptions = {}): RunOptions => ({
   env: { ...PASS },
@@ -112,7 +117,11 @@ beforeAll(async () => {
   work = tempDir('tsnotary-archive-');
   server = await startNotaryServer();
   owner = join(work, 'owner');
-  hello = await buildGun(server.url, owner, gun, N_TARGETS, work);
+  earlyFollower = join(work, 'early-follower');
+  const url = server.url;
+  hello = await buildGun(url, owner, gun, N_TARGETS, work, async () => {
+    await ok(ts(url, earlyFollower, ['list', gun]));
+  });
   const fresh = join(work, 'live-reader');
   const r = reads(server.url, fresh);
   live['list'] = (await ok(r.list())).stdout;
@@ -120,6 +129,9 @@ beforeAll(async () => {
   live['delegations'] = (await ok(r.delegations())).stdout;
   follower = join(work, 'follower');
   await ok(ts(server.url, follower, ['list', gun]));
+  goFollower = join(work, 'go-follower');
+  const g = await runGo(['-s', server.url, '-d', goFollower, 'list', gun], o());
+  expect(g.code, g.all).toBe(0);
 
   tarFile = join(work, 'out', 'gun.tar');
   const a = await ok(ts(server.url, owner, ['archive', gun, '-o', tarFile]));
@@ -135,6 +147,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.stop();
+  await server2?.stop();
   await web?.stop();
   if (work) rmSync(work, { recursive: true, force: true });
 });
@@ -321,5 +334,101 @@ describe('--as-of: expired data only on purpose', () => {
     const f = await ts(fileUrl(tarFile), owner, ['list', gun, '--as-of', '2999-01-01']);
     expect(f.code).toBe(2);
     expect(f.stderr).toContain('in the future');
+  });
+});
+
+describe('rehost from the archive to a second server', () => {
+  const rootVersion = (dir: string) =>
+    (
+      JSON.parse(readFileSync(join(dir, 'tuf', gun, 'metadata', 'root.json'), 'utf8')) as {
+        signed: { version: number };
+      }
+    ).signed.version;
+
+  beforeAll(async () => {
+    server2 = await startNotaryServer();
+  }, 60_000);
+
+  it('needs the root key and says so before changing anything', async () => {
+    const r = await ts(fileUrl(tarFile), join(work, 'no-keys'), [
+      'rehost',
+      gun,
+      '--to',
+      (server2 as NotaryServer).url,
+      '--yes',
+    ]);
+    expect(r.code, r.all).toBe(7);
+    expect(r.stdout).toContain('it needs the root key');
+    expect(r.stderr).toMatch(/fatal: rehost needs the root key of /);
+    const probe = await ts((server2 as NotaryServer).url, join(work, 'probe1'), ['list', gun]);
+    expect(probe.stderr).toContain('does not have trust data');
+  });
+
+  it('a dry run shows the plan and changes nothing', async () => {
+    const r = await ok(ts(fileUrl(tarFile), owner, ['rehost', gun, '--to', (server2 as NotaryServer).url]));
+    expect(r.stdout).toMatch(/upload root versions 1\.\.\d+/);
+    expect(r.stdout).toContain('Dry run: nothing was changed');
+    const probe = await ts((server2 as NotaryServer).url, join(work, 'probe2'), ['list', gun]);
+    expect(probe.stderr).toContain('does not have trust data');
+  });
+
+  it('--yes moves it; Go notary and tsnotary that trusted the first server follow with only -s changed', async () => {
+    const s2 = (server2 as NotaryServer).url;
+    const before = rootVersion(follower);
+    const r = await ok(
+      ts(fileUrl(tarFile), owner, ['rehost', gun, '--to', s2, '--yes'], { timeoutMs: 120_000 }),
+    );
+    expect(r.stdout).toContain(`Moved ${gun} to ${s2}`);
+    for (const dir of [follower, earlyFollower]) {
+      const l = await ok(ts(s2, dir, ['list', gun]));
+      expect(l.stdout).toBe(live['list']);
+      expect(rootVersion(dir)).toBe(before + 1);
+    }
+    const g = await runGo(['-s', s2, '-d', goFollower, 'list', gun], o());
+    expect(g.code, g.all).toBe(0);
+    expect(g.stdout).toBe(live['list']);
+    expect(g.stderr).not.toContain('using cached timestamp');
+    expect(rootVersion(goFollower)).toBe(before + 1);
+    // the Go client now holds the new server's timestamp (not a fallback to its cache)
+    const goTs = JSON.parse(readFileSync(join(goFollower, 'tuf', gun, 'metadata', 'timestamp.json'), 'utf8'));
+    const newRoot = JSON.parse(readFileSync(join(goFollower, 'tuf', gun, 'metadata', 'root.json'), 'utf8'));
+    expect(newRoot.signed.roles.timestamp.keyids).toContain(goTs.signatures[0].keyid);
+  });
+
+  it('a new publish works there, and every follower sees it', async () => {
+    const s2 = (server2 as NotaryServer).url;
+    await ok(ts(s2, owner, ['add', '-p', gun, 'after-move', join(work, 'hello')]));
+    const g = await runGo(['-s', s2, '-d', goFollower, 'lookup', gun, 'after-move'], o());
+    expect(g.code, g.all).toBe(0);
+    await ok(ts(s2, follower, ['lookup', gun, 'after-move']));
+    const goPublish = await runGo(
+      ['-s', s2, '-d', owner, 'add', '-p', gun, 'go-after-move', join(work, 'hello')],
+      o(),
+    );
+    expect(goPublish.code, goPublish.all).toBe(0);
+    await ok(ts(s2, earlyFollower, ['lookup', gun, 'go-after-move']));
+  });
+
+  it('refuses a server that already has the GUN', async () => {
+    // the owner's keys, in a trust dir that never saw the new server (the owner's own cache now
+    // trusts root N+1, so the archive's root N is refused there as a rollback)
+    const keysOnly = join(work, 'keys-only');
+    cpSync(join(owner, 'private'), join(keysOnly, 'private'), { recursive: true });
+    const r = await ts(fileUrl(tarFile), keysOnly, ['rehost', gun, '--to', (server2 as NotaryServer).url]);
+    expect(r.code, r.all).not.toBe(0);
+    expect(r.stderr).toContain('already has trust data');
+    const rollback = await ts(fileUrl(tarFile), owner, [
+      'rehost',
+      gun,
+      '--to',
+      (server2 as NotaryServer).url,
+    ]);
+    expect(rollback.stderr).toMatch(/fatal: version \d+ is lower than current version \d+/);
+  });
+
+  it('refuses an archive or a static server as the destination', async () => {
+    const r = await ts(fileUrl(tarFile), owner, ['rehost', gun, '--to', (web as StaticServer).url]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('is a read-only copy of trust data');
   });
 });
