@@ -26,7 +26,7 @@ import { parseMetadata } from '../tuf/metadata.js';
 import type { SigningKey } from '../tuf/sign.js';
 import { signMetadata } from '../tuf/sign.js';
 import { formatGoTime, isExpired } from '../tuf/time.js';
-import type { Clock, ParsedMetadata, RootSigned, TufKey } from '../tuf/types.js';
+import type { Clock, RootSigned, TufKey } from '../tuf/types.js';
 import { SignerPool, type SignerSource } from './publish.js';
 import type { TrustPinning } from './settings.js';
 import type { RepoState } from './state.js';

@@ -19,7 +19,7 @@ import {
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildGun, ok, PASS, type StaticServer, startStaticServer } from '../helpers/archive-gun.js';
-import { type RunOptions, type RunResult, run, runGo, runTs, tempDir, tsnotaryBin } from '../helpers/cli.js';
+import { type RunOptions, run, runGo, runTs, tempDir, tsnotaryBin } from '../helpers/cli.js';
 import { type NotaryServer, startNotaryServer } from '../helpers/notary-server.js';
 
 const N_TARGETS = 1000;
