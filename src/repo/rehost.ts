@@ -74,8 +74,11 @@ function refuse(msg: string, hint: string): NotaryError {
   return new NotaryError('UNSUPPORTED', `cannot rehost: ${msg}`, { hint });
 }
 
-/** Source verification; an expired timestamp alone is fine (the new server signs a new one). */
-async function verifySource(o: RehostOptions, notes: string[]): Promise<RepoState> {
+/**
+ * Source verification; an expired timestamp alone is fine (the new server signs a new one).
+ * Notes for the plan are pushed to `notes`. Exported for tests.
+ */
+export async function verifySource(o: RehostOptions, notes: string[]): Promise<RepoState> {
   const base = {
     gun: o.gun,
     remote: o.source,

@@ -18,8 +18,12 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openFileArchive } from '../../src/remote/archive-remote.js';
+import { type RehostOptions, verifySource } from '../../src/repo/rehost.js';
+import { NO_PINNING } from '../../src/repo/trust-pinning.js';
 import { buildGun, ok, PASS, type StaticServer, startStaticServer } from '../helpers/archive-gun.js';
 import { type RunOptions, run, runGo, runTs, tempDir, tsnotaryBin } from '../helpers/cli.js';
+import { memLog } from '../helpers/memlog.js';
 import { type NotaryServer, startNotaryServer } from '../helpers/notary-server.js';
 
 const N_TARGETS = 1000;
@@ -424,6 +428,28 @@ describe('rehost from the archive to a second server', () => {
       (server2 as NotaryServer).url,
     ]);
     expect(rollback.stderr).toMatch(/fatal: version \d+ is lower than current version \d+/);
+  });
+
+  it('accepts an archive whose timestamp has expired (the new server signs its own), never caching that verdict', async () => {
+    const written: string[] = [];
+    const notes: string[] = [];
+    const in20days = new Date(Date.now() + 20 * 86_400_000);
+    const state = await verifySource(
+      {
+        gun,
+        source: await openFileArchive(fileUrl(tarFile), gun, 'pull'),
+        cache: { read: async () => undefined, write: async (role: string) => void written.push(role) },
+        pinning: NO_PINNING,
+        trustDir: work,
+        clock: () => in20days,
+        log: memLog(),
+      } as unknown as RehostOptions,
+      notes,
+    );
+    expect(state.targets.get('targets/releases')).toBeDefined();
+    expect(notes.join()).toMatch(/the source's timestamp expired at .*replaced by the new server's own/);
+    // only the normal attempt (real clock) may cache: the root it trusted before the timestamp failed
+    expect(written.filter((r) => r !== 'root')).toEqual([]);
   });
 
   it('refuses an archive or a static server as the destination', async () => {
