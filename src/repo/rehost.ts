@@ -15,18 +15,21 @@
  *
  * Everything that can make the move unsafe is checked before the first write: the source
  * verifies, the root key(s) are here, nothing is expired that the new server would keep, every
- * delegation verifies, the snapshot is server-managed, and the new server has no such GUN.
+ * delegation verifies, a client-held snapshot key can sign, and the new server has no such GUN.
+ * With a client-held snapshot key every upload carries a snapshot signed here (the server
+ * cannot make one); otherwise the new server's snapshot key replaces the old server's.
  * The dry run makes no request that changes the new server (no `timestamp.key` GET: it creates keys).
  */
 import { errorMessage, isNotaryError, NotaryError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Remote } from '../remote/types.js';
+import { fileMeta } from '../tuf/hashes.js';
 import { canonicalKeyId, tufKeyId } from '../tuf/keys.js';
 import { parseMetadata } from '../tuf/metadata.js';
 import type { SigningKey } from '../tuf/sign.js';
 import { signMetadata } from '../tuf/sign.js';
-import { formatGoTime, isExpired } from '../tuf/time.js';
-import type { Clock, RootSigned, TufKey } from '../tuf/types.js';
+import { defaultExpiry, formatGoTime, isExpired } from '../tuf/time.js';
+import type { Clock, RootSigned, SnapshotSigned, TufKey } from '../tuf/types.js';
 import { SignerPool, type SignerSource } from './publish.js';
 import type { TrustPinning } from './settings.js';
 import type { RepoState } from './state.js';
@@ -67,6 +70,8 @@ interface Plan {
   strandedVersions: number[];
   timestampVersion: number;
   snapshotVersion: number;
+  /** Client-managed snapshot: its signers (then every upload carries a snapshot signed here). */
+  snapshotSigners?: SigningKey[];
   notes: string[];
 }
 
@@ -158,16 +163,22 @@ async function makePlan(o: RehostOptions): Promise<Plan> {
     );
   }
 
-  // Server-managed snapshot only: a client-held snapshot key would have to sign every step.
+  // Snapshot: server-managed (the new server's key replaces the old server's), or held here —
+  // then it signs a snapshot for every upload. Held but below threshold cannot work.
   const snapshotRole = root.roles['snapshot'];
   const snapshotKeys: Record<string, TufKey> = {};
   for (const id of snapshotRole?.keyids ?? []) if (root.keys[id]) snapshotKeys[id] = root.keys[id] as TufKey;
-  if ((await pool.lookup(snapshotKeys)).signers.length > 0) {
+  const snap = await pool.lookup(snapshotKeys);
+  const snapshotThreshold = snapshotRole?.threshold ?? 1;
+  if ((snap.signers.length > 0 || snap.failures.length > 0) && snap.signers.length < snapshotThreshold) {
     throw refuse(
-      'the snapshot key of this GUN is held by the client, not the server',
-      `Let the server manage it first (\`tsnotary key rotate ${o.gun} snapshot --server-managed\` on the old server), then rehost.`,
+      `the snapshot key of this GUN is held here but cannot sign (${snap.signers.length} of ${snapshotThreshold} usable${snap.failures[0] ? `: ${snap.failures[0].message}` : ''})`,
+      'Set NOTARY_SNAPSHOT_PASSPHRASE (or run in a terminal), or import the missing snapshot key(s), then rehost.',
     );
   }
+  const snapshotSigners = snap.signers.length > 0 ? snap.signers : undefined;
+  if (snapshotSigners && !state.snapshot)
+    throw refuse('the source has no snapshot', 'Publish on the old server once, then rehost.');
 
   // Older root versions: their keys also sign the newest root, when held.
   const oldKeys: Record<string, TufKey> = {};
@@ -197,6 +208,7 @@ async function makePlan(o: RehostOptions): Promise<Plan> {
     strandedVersions,
     timestampVersion: state.timestamp?.signed.version ?? 0,
     snapshotVersion: state.snapshot?.signed.version ?? 0,
+    ...(snapshotSigners ? { snapshotSigners } : {}),
     notes,
   };
 }
@@ -207,11 +219,11 @@ function describePlan(o: RehostOptions, targetUrl: string, p: Plan): string[] {
   const lines = [
     `Plan: move ${o.gun} from ${o.source.baseUrl} to ${targetUrl}`,
     `  needs the root key of ${o.gun}: found ${p.rootSigners.map((s) => s.signer.keyId).join(', ')}`,
-    `  source (verified): root version ${n}, timestamp version ${p.timestampVersion}, snapshot version ${p.snapshotVersion} (server-managed), targets${delegations.length ? ` and ${delegations.length} delegation(s): ${delegations.join(', ')}` : ''}`,
+    `  source (verified): root version ${n}, timestamp version ${p.timestampVersion}, snapshot version ${p.snapshotVersion} (${p.snapshotSigners ? 'signed here' : 'server-managed'}), targets${delegations.length ? ` and ${delegations.length} delegation(s): ${delegations.join(', ')}` : ''}`,
     ...p.notes.map((n) => `  note: ${n}`),
-    `  1. check that ${targetUrl} has no trust data for ${o.gun}, and get its timestamp and snapshot keys for ${o.gun}`,
-    `  2. upload root versions 1..${n + 1}, each the current root naming those keys, signed by the current root key(s); the first upload carries targets${delegations.length ? ' and delegations' : ''} unchanged`,
-    `  3. empty publishes until the timestamp and snapshot versions pass ${p.timestampVersion} and ${p.snapshotVersion} by ${VERSION_MARGIN} (clients keep the versions they saw)`,
+    `  1. check that ${targetUrl} has no trust data for ${o.gun}, and get its timestamp${p.snapshotSigners ? ' key' : ' and snapshot keys'} for ${o.gun}`,
+    `  2. upload root versions 1..${n + 1}, each the current root naming ${p.snapshotSigners ? 'that key' : 'those keys'}, signed by the current root key(s); the first upload carries targets${delegations.length ? ' and delegations' : ''} unchanged${p.snapshotSigners ? '; each upload carries a snapshot signed here' : ''}`,
+    `  3. ${p.snapshotSigners ? 'snapshot re-uploads' : 'empty publishes'} until the timestamp and snapshot versions pass ${p.timestampVersion} and ${p.snapshotVersion} by ${VERSION_MARGIN} (clients keep the versions they saw)`,
     `  4. check that a client that trusted ${o.gun} on ${o.source.baseUrl} follows it on ${targetUrl}`,
   ];
   if (p.oldRootSigners.length > 0)
@@ -232,21 +244,38 @@ function describePlan(o: RehostOptions, targetUrl: string, p: Plan): string[] {
 async function newRoot(
   base: RootSigned,
   v: number,
-  serverKeys: { timestamp: TufKey; snapshot: TufKey },
+  serverKeys: { timestamp: TufKey; snapshot?: TufKey },
   signers: readonly SigningKey[],
 ): Promise<Buffer> {
   const keys: Record<string, TufKey> = {};
   const roles = { ...base.roles };
   const tsId = tufKeyId(serverKeys.timestamp);
-  const snapId = tufKeyId(serverKeys.snapshot);
   roles['timestamp'] = { keyids: [tsId], threshold: 1 };
-  roles['snapshot'] = { keyids: [snapId], threshold: 1 };
+  const snapId = serverKeys.snapshot ? tufKeyId(serverKeys.snapshot) : undefined;
+  if (snapId) roles['snapshot'] = { keyids: [snapId], threshold: 1 };
   // keep only keys some role still lists (the old server's keys go)
   for (const r of Object.values(roles))
     for (const id of r.keyids) if (base.keys[id]) keys[id] = base.keys[id] as TufKey;
   keys[tsId] = serverKeys.timestamp;
-  keys[snapId] = serverKeys.snapshot;
+  if (snapId && serverKeys.snapshot) keys[snapId] = serverKeys.snapshot;
   const signed: RootSigned = { ...base, version: v, keys, roles };
+  return (await signMetadata(signed, signers)).raw;
+}
+
+/** A client-managed snapshot for the new server: the source's, with the new root's hashes. */
+async function newSnapshot(
+  source: SnapshotSigned,
+  rootRaw: Buffer,
+  version: number,
+  now: Date,
+  signers: readonly SigningKey[],
+): Promise<Buffer> {
+  const signed: SnapshotSigned = {
+    _type: 'Snapshot',
+    expires: isExpired(source.expires, now) ? defaultExpiry('snapshot', now) : source.expires,
+    meta: { ...source.meta, root: fileMeta(rootRaw) },
+    version,
+  };
   return (await signMetadata(signed, signers)).raw;
 }
 
@@ -306,16 +335,29 @@ export async function rehost(o: RehostOptions, targetUrl: string, apply: boolean
       },
     );
   try {
-    const serverKeys = {
-      timestamp: await o.target.getKey('timestamp'),
-      snapshot: await o.target.getKey('snapshot'),
-    };
+    const clientSnapshot = plan.snapshotSigners;
+    const serverKeys = clientSnapshot
+      ? { timestamp: await o.target.getKey('timestamp') }
+      : { timestamp: await o.target.getKey('timestamp'), snapshot: await o.target.getKey('snapshot') };
     const n = plan.rootVersion;
+    let snapshotVersion = plan.snapshotVersion;
+    let rootRaw: Buffer = Buffer.alloc(0);
+    // A client-managed snapshot goes with every upload (the server cannot make one).
+    const withSnapshot = async (files: Map<string, Buffer>) => {
+      if (!clientSnapshot || !plan.state.snapshot) return files;
+      snapshotVersion++;
+      files.set(
+        'snapshot',
+        await newSnapshot(plan.state.snapshot.signed, rootRaw, snapshotVersion, o.clock(), clientSnapshot),
+      );
+      return files;
+    };
     for (let v = 1; v <= n + 1; v++) {
       const signers = v === n + 1 ? [...plan.rootSigners, ...plan.oldRootSigners] : plan.rootSigners;
-      const files = new Map<string, Buffer>([['root', await newRoot(base, v, serverKeys, signers)]]);
+      rootRaw = await newRoot(base, v, serverKeys, signers);
+      const files = new Map<string, Buffer>([['root', rootRaw]]);
       if (v === 1) for (const [role, meta] of plan.state.targets) files.set(role, meta.raw);
-      await o.target.publish(files);
+      await o.target.publish(await withSnapshot(files));
       uploads++;
       o.say(`uploaded root version ${v}/${n + 1}${v === 1 ? ' with targets and delegations' : ''}`);
     }
@@ -327,10 +369,14 @@ export async function rehost(o: RehostOptions, targetUrl: string, apply: boolean
       plan.snapshotVersion + VERSION_MARGIN - snap,
     );
     for (let i = 0; i < bumps; i++) {
-      await o.target.publish(new Map());
+      // server-managed: an empty publish makes the server re-sign snapshot and timestamp
+      await o.target.publish(await withSnapshot(new Map()));
       uploads++;
     }
-    if (bumps > 0) o.say(`raised the timestamp and snapshot versions with ${bumps} empty publish(es)`);
+    if (bumps > 0)
+      o.say(
+        `raised the timestamp and snapshot versions with ${bumps} ${clientSnapshot ? 'snapshot re-upload(s)' : 'empty publish(es)'}`,
+      );
   } catch (e) {
     throw partial(e);
   }

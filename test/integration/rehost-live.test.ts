@@ -1,7 +1,7 @@
 /**
  * Issue 12: `rehost` from a live server (the archive case is in archive.test.ts): a Go notary
  * trust dir and a tsnotary one that trusted server A follow the GUN to server B with only `-s`
- * changed; a GUN whose snapshot key the client holds is refused before anything changes.
+ * changed, for a server-managed and a client-held snapshot key; no root key, no change.
  */
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -68,16 +68,44 @@ describe('rehost from a live server', () => {
     expect(list.stdout).toMatch(/v1 .*\n.*v2 .*\n.*v3 /s);
   });
 
-  it('refuses a GUN whose snapshot key the client holds, before changing anything', async () => {
+  it('moves a GUN whose snapshot key the client holds: each upload carries a snapshot signed here', async () => {
     const c = await startNotaryServer();
     try {
       const gun = `example.com/rehost/${randomBytes(4).toString('hex')}`;
       const owner = join(work, 'owner2');
       await ok(runTs(['-s', c.url, '-d', owner, 'init', '-p', gun], o()));
-      const r = await runTs(['-s', c.url, '-d', owner, 'rehost', gun, '--to', b.url, '--yes'], o());
-      expect(r.code).not.toBe(0);
-      expect(r.stderr).toContain('cannot rehost: the snapshot key of this GUN is held by the client');
-      expect(r.stderr).toContain('--server-managed');
+      await ok(runTs(['-s', c.url, '-d', owner, 'add', '-p', gun, 'v1', join(work, 'payload')], o()));
+      const goDir = join(work, 'go2');
+      const before = await runGo(['-s', c.url, '-d', goDir, 'list', gun], o());
+      expect(before.code, before.all).toBe(0);
+      const r = await ok(runTs(['-s', c.url, '-d', owner, 'rehost', gun, '--to', b.url, '--yes'], o()));
+      expect(r.stdout).toContain('(signed here)');
+      expect(r.stdout).toContain('snapshot re-upload');
+      const after = await runGo(['-s', b.url, '-d', goDir, 'list', gun], o());
+      expect(after.code, after.all).toBe(0);
+      expect(after.stdout).toBe(before.stdout);
+      expect(after.stderr).not.toContain('cached timestamp');
+      // the owner keeps publishing there, signing the snapshot as before
+      await ok(runTs(['-s', b.url, '-d', owner, 'add', '-p', gun, 'v2', join(work, 'payload')], o()));
+      const g = await runGo(['-s', b.url, '-d', goDir, 'lookup', gun, 'v2'], o());
+      expect(g.code, g.all).toBe(0);
+    } finally {
+      await c.stop();
+    }
+  });
+
+  it('refuses before changing anything when the root key is not here', async () => {
+    const c = await startNotaryServer();
+    try {
+      const gun = `example.com/rehost/${randomBytes(4).toString('hex')}`;
+      const owner = join(work, 'owner3');
+      await ok(runTs(['-s', c.url, '-d', owner, 'init', '-p', gun], o()));
+      const r = await runTs(
+        ['-s', c.url, '-d', join(work, 'stranger'), 'rehost', gun, '--to', b.url, '--yes'],
+        o(),
+      );
+      expect(r.code).toBe(7);
+      expect(r.stderr).toContain('rehost needs the root key');
       const probe = await runTs(['-s', b.url, '-d', join(work, 'probe'), 'list', gun], o());
       expect(probe.stderr).toContain('does not have trust data');
     } finally {
