@@ -188,8 +188,9 @@ function dirReader(dir: string): ArchiveReader {
         throw e;
       }
       try {
-        const { size } = await handle.stat();
-        if (!(await handle.stat()).isFile()) return undefined;
+        const st = await handle.stat();
+        if (!st.isFile()) return undefined;
+        const size = st.size;
         const buf = Buffer.alloc(Math.min(size, maxBytes + 1));
         let off = 0;
         while (off < buf.length) {

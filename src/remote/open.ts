@@ -103,7 +103,7 @@ export async function openRemote(opts: RemoteOptions): Promise<Remote> {
   const result = await ping(transport, opts.baseUrl, opts.tls, timeouts);
   if (result.plain) {
     const { openStaticArchive } = await import('./static-archive.js');
-    const remote = await openStaticArchive(opts, transport, timeouts);
+    const remote = await openStaticArchive(opts, transport);
     if (remote) return remote;
   }
   if (!result.online) {

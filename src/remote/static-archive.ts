@@ -11,7 +11,7 @@ import { archiveRemote, requireReadAccess } from './archive-remote.js';
 import { hostPort, networkError, statusError } from './errors.js';
 import { goPathEscape } from './http-remote.js';
 import type { Transport } from './transport.js';
-import type { Remote, RemoteOptions, RemoteTimeouts } from './types.js';
+import type { Remote, RemoteOptions } from './types.js';
 
 const MANIFEST_MAX = 64 << 20;
 
@@ -51,7 +51,6 @@ async function fetchFile(
 export async function openStaticArchive(
   opts: RemoteOptions,
   transport: Transport,
-  _timeouts: RemoteTimeouts,
 ): Promise<Remote | undefined> {
   let manifest: ArchiveManifest;
   try {

@@ -203,7 +203,7 @@ async function makePlan(o: RehostOptions): Promise<Plan> {
   return {
     state,
     rootVersion: root.version,
-    rootSigners: found.signers.slice(0, Math.max(threshold, found.signers.length)),
+    rootSigners: found.signers,
     oldRootSigners: oldFound.signers,
     strandedVersions,
     timestampVersion: state.timestamp?.signed.version ?? 0,
@@ -330,7 +330,10 @@ export async function rehost(o: RehostOptions, targetUrl: string, apply: boolean
       isNotaryError(e) ? e.code : 'SERVER',
       `rehost stopped after ${uploads} upload(s): ${errorMessage(e)}`,
       {
-        hint: `${targetUrl} now holds part of ${o.gun}; clients should keep using ${o.source.baseUrl}. Remove it there with \`tsnotary delete --remote ${o.gun} -s ${targetUrl}\`, fix the cause, and run rehost again.`,
+        hint:
+          uploads === 0
+            ? `Nothing was uploaded to ${targetUrl}; clients keep using ${o.source.baseUrl}. Fix the cause and run rehost again.`
+            : `${targetUrl} now holds part of ${o.gun}; clients should keep using ${o.source.baseUrl}. Remove it there with \`tsnotary delete --remote ${o.gun} -s ${targetUrl}\`, fix the cause, and run rehost again.`,
         cause: e,
       },
     );
