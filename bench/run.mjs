@@ -262,6 +262,54 @@ const suites = {
       server.stop();
     }
   },
+
+  /** Issue 12: archiving a GUN and reading the archive, against `list` of the same GUN. */
+  async archive() {
+    const server = await startServer();
+    try {
+      const n = 10_000;
+      const gun = 'bench.local/archive10k';
+      const seed = tempDir('archive-seed');
+      sh(`${goBin} -s ${server.url} -d ${seed} init ${gun}`);
+      writeAdditions(join(seed, 'tuf', gun, 'changelist'), n);
+      sh(`${goBin} -s ${server.url} -d ${seed} publish ${gun}`);
+      const out = tempDir('archive-out');
+      const tar = join(out, 'gun.tar');
+      const dirs = {
+        list: tempDir('archive-list'),
+        archive: tempDir('archive-arch'),
+        read: tempDir('archive-read'),
+      };
+      sh(`${tsBin} -s ${server.url} -d ${dirs.archive} archive ${gun} -o ${tar} 2>/dev/null`);
+      const meta = (d) => join(d, 'tuf', gun, 'metadata');
+      const r = hyperfine(
+        'archive-10k',
+        {
+          'ts list': `${tsBin} -s ${server.url} -d ${dirs.list} list ${gun} >/dev/null`,
+          'ts archive': `${tsBin} -s ${server.url} -d ${dirs.archive} archive ${gun} -o ${tar} 2>/dev/null`,
+          'ts list archive': `${tsBin} -s file://${tar} -d ${dirs.read} list ${gun} >/dev/null`,
+          'go list': `${goBin} -s ${server.url} -d ${dirs.list}-go list ${gun} >/dev/null`,
+        },
+        {
+          runs: 8,
+          warmup: 1,
+          prepare: `rm -rf ${meta(dirs.list)} ${meta(dirs.archive)} ${meta(dirs.read)} ${meta(`${dirs.list}-go`)}`,
+        },
+      );
+      const row = (what, key, goal) =>
+        `| ${what} | ${r[key].mean.toFixed(3)} | ${ratio(r[key].mean, r['ts list'].mean)} | ${goal} |`;
+      report(`archive of ${n} targets (cold cache each run)`, [
+        '| command | tsnotary s | ÷ ts list from the server | goal |',
+        '|---|---|---|---|',
+        row('list from the server', 'ts list', '1.00'),
+        row('archive -o FILE.tar', 'ts archive', '< 2'),
+        row('list -s file://FILE.tar', 'ts list archive', '< 2'),
+        `| (Go list from the server) | ${r['go list'].mean.toFixed(3)} | ${ratio(r['go list'].mean, r['ts list'].mean)} | |`,
+      ]);
+    } finally {
+      server.stop();
+    }
+  },
 };
 
 const wanted = process.argv.slice(2);

@@ -14,6 +14,8 @@ export interface GlobalOptions {
   verbose: boolean;
   /** `--format json` (beyond Go; global, long-only, hidden in help: docs/cli.md) */
   output: 'table' | 'json';
+  /** `--as-of TIME` (beyond Go, hidden; src/cli/as-of.ts): judge data as of this past time. */
+  asOf?: Date;
 }
 
 /** Terminal interaction. The only implementation reads the real TTY (src/cli/prompt.ts). */

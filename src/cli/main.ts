@@ -226,6 +226,15 @@ export async function main(argv: string[], ioOverrides: Partial<MainIo> = {}): P
       return 0;
     }
 
+    const asOfText = typeof parsed.values['as-of'] === 'string' ? parsed.values['as-of'] : '';
+    if (asOfText !== '') {
+      const { AS_OF_COMMANDS, asOfRefused, parseAsOf } = await import('./as-of.js');
+      const command = commandPath(node).split(' ').slice(1).join(' ');
+      if (!AS_OF_COMMANDS.has(command)) throw asOfRefused(command);
+      globals.asOf = parseAsOf(asOfText, new Date());
+    }
+    const asOf = globals.asOf;
+
     const log = createLogger({
       level: levelFor(globals.debug, globals.verbose),
       out: io.stderr,
@@ -247,7 +256,7 @@ export async function main(argv: string[], ioOverrides: Partial<MainIo> = {}): P
       },
       prompter: lazyPrompter(io.stdin, io.stdout),
       log,
-      clock: () => new Date(),
+      clock: asOf ? () => new Date(asOf.getTime()) : () => new Date(),
     };
     await node.spec.run!(ctx, parsed.positionals, parsed.values);
     return 0;

@@ -185,6 +185,10 @@ class HttpRemote implements Remote {
     return this.get(`${version}.root.json`, `${version}.root`, true, maxBytes);
   }
 
+  getMetaVersion(role: string, version: number, maxBytes: number): Promise<Buffer> {
+    return this.get(`${version}.${role}.json`, `${version}.${role}`, role === 'root', maxBytes);
+  }
+
   async publish(files: ReadonlyMap<string, Buffer>): Promise<void> {
     const { contentType, body } = multipartBody(files);
     const ctx = this.ctx('POST', '', 'metadata', false);

@@ -14,7 +14,13 @@ import { createOfflineRemote, type OfflineReason } from './offline.js';
 import { createTransport, DEFAULT_TIMEOUTS, type Transport } from './transport.js';
 import type { Remote, RemoteOptions, RemoteTimeouts } from './types.js';
 
-export type PingResult = { online: true; challenges: Challenge[] } | { online: false; why: OfflineReason };
+/**
+ * `plain`: the answer was not notary-server's (200 without the `{}` body, 403, 404): perhaps a
+ * static web server holding an archive (issue 12), which openRemote then probes for.
+ */
+export type PingResult =
+  | { online: true; challenges: Challenge[]; plain?: true }
+  | { online: false; why: OfflineReason; plain?: true };
 
 const MAX_REDIRECTS = 10;
 
@@ -68,15 +74,18 @@ export async function ping(
     }
     // 403 is not an outage: stay online so each request reports "forbidden" instead of
     // "client is offline" (Go goes offline here, hiding the cause).
-    if ((res.status >= 200 && res.status < 300) || res.status === 403)
-      return { online: true, challenges: [] };
+    if ((res.status >= 200 && res.status < 300) || res.status === 403) {
+      const notary = res.status < 300 && res.body.toString('utf8').trim() === '{}';
+      return notary ? { online: true, challenges: [] } : { online: true, challenges: [], plain: true };
+    }
     const reason = `server answered ${res.status} to GET ${url}`;
     const hint = pingStatusHint(res.status, res.body, url);
     const cause = new NotaryError('SERVER', `unable to reach trust server at this time: ${res.status}.`, {
       hint,
       details: { server: baseUrl, url, status: res.status },
     });
-    return { online: false, why: { reason, hint, cause, logDetail: String(res.status) } };
+    const why = { reason, hint, cause, logDetail: String(res.status) };
+    return res.status === 404 ? { online: false, why, plain: true } : { online: false, why };
   }
 }
 
@@ -87,9 +96,16 @@ export async function ping(
  * Throws CONFIG for unusable TLS settings, as Go fails before any request.
  */
 export async function openRemote(opts: RemoteOptions): Promise<Remote> {
+  const { isFileUrl, openFileArchive } = await import('./archive-remote.js');
+  if (isFileUrl(opts.baseUrl)) return openFileArchive(opts.baseUrl, opts.gun, opts.access);
   const timeouts: RemoteTimeouts = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
   const transport = await createTransport(opts.tls, opts.env, timeouts);
   const result = await ping(transport, opts.baseUrl, opts.tls, timeouts);
+  if (result.plain) {
+    const { openStaticArchive } = await import('./static-archive.js');
+    const remote = await openStaticArchive(opts, transport);
+    if (remote) return remote;
+  }
   if (!result.online) {
     await transport.close();
     // Go's texts: `could not reach <base>: Get "<base>/v2/": <reason>` or `...: <status>`

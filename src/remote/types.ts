@@ -18,6 +18,8 @@ export interface Remote {
   getMetaByChecksum(role: string, sha256Hex: string, maxBytes: number): Promise<Buffer>;
   /** `<version>.root.json` */
   getRootVersion(version: number, maxBytes: number): Promise<Buffer>;
+  /** `<version>.<role>.json` (older versions the server still holds; archive, rehost). */
+  getMetaVersion?(role: string, version: number, maxBytes: number): Promise<Buffer>;
   /** Multipart POST of role -> file bytes (F). */
   publish(files: ReadonlyMap<string, Buffer>): Promise<void>;
   /** GET `<role>.key` (creates the key on the server when absent). */

@@ -149,14 +149,21 @@ export function goExpiryText(expires: string): string {
   );
 }
 
+/** One second before `expires`, as RFC 3339 UTC without fractions: a value for `--as-of`. */
+function asOfExample(expires: string): string {
+  const t = new Date(parseGoTimeParts(expires).epochMs - 1000);
+  return t.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
 /** NotaryError EXPIRED with Go's text `<role> expired at <Mon Jan 2 15:04:05 MST 2006>`. */
 export function expiredError(role: RoleName, expires: string): NotaryError {
   return new NotaryError('EXPIRED', `${role} expired at ${goExpiryText(expires)}`, {
     details: { role, expires },
-    hint:
+    hint: `${
       role === 'timestamp'
         ? 'The server re-signs the timestamp on every update; ask the server operator, or check your clock.'
-        : `The ${role} metadata must be re-signed by its owner (publish a change to ${role}); also check your clock.`,
+        : `The ${role} metadata must be re-signed by its owner (publish a change to ${role}); also check your clock.`
+    } If the server is gone (reading an archive), you may judge the data as of a time before it expired, on purpose: add --as-of ${asOfExample(expires)} (or an earlier time, such as the archivedAt of the archive's manifest.json; read commands only).`,
   });
 }
 

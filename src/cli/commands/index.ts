@@ -4,6 +4,7 @@
 export const PROGRAM_NAME = 'tsnotary';
 
 import type { CliCommandSpec } from '../help.js';
+import { archiveCommands } from './archive.js';
 import { delegationCommand } from './delegation.js';
 import { keyCommand } from './key.js';
 import { completionCommand, helpCommand, versionCommand } from './misc.js';
@@ -21,6 +22,7 @@ export function rootCommand(prog: string): CliCommandSpec {
     run: async () => {},
     subcommands: [
       ...repoCommands,
+      ...archiveCommands,
       keyCommand,
       delegationCommand,
       versionCommand,

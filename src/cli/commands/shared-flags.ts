@@ -22,4 +22,6 @@ export const globalFlags: FlagSpec[] = [
   // Beyond Go: machine-readable output. Long-only and hidden so that help texts stay identical
   // to Go's; `-o`/`--output` are taken by `key export`, `key generate` and `verify`.
   { name: 'format', type: 'string', usage: 'Output format: "table" (default) or "json"', hidden: true },
+  // Beyond Go (issue 12): judge trust data as of a past time, read commands only (docs/cli.md).
+  { name: 'as-of', type: 'string', usage: 'Judge trust data as of this past time (RFC 3339)', hidden: true },
 ];

@@ -31,16 +31,19 @@ export async function loadRepoState(ctx: CommandContext, gun: string, scope: Wal
   validateGun(gun);
   const settings = await ctx.settings();
   const remote = await openRemote(ctx, settings, gun, 'pull');
-  return updateRepo({
+  const { cacheFor, warnExpiredAsOf } = await import('../as-of.js');
+  const state = await updateRepo({
     gun,
     remote,
-    cache: new MetadataCache(settings.trustDir, gun),
+    cache: cacheFor(ctx, new MetadataCache(settings.trustDir, gun)),
     clock: ctx.clock,
     log: ctx.log,
     pinning: settings.trustPinning,
     trustDir: settings.trustDir,
     scope,
   });
+  warnExpiredAsOf(ctx, state);
+  return state;
 }
 
 function hex(t: TargetWithRole, alg: string): string {
