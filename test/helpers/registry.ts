@@ -98,7 +98,12 @@ function sha256(b: Buffer): string {
  * Writes a one-layer OCI image layout (a tar.gz layer holding one file with `content`) tagged
  * `ref`, and returns the dir. The manifest is OCI (`application/vnd.oci.image.manifest.v1+json`).
  */
-export function writeOciLayout(dir: string, ref: string, content: string): string {
+export function writeOciLayout(
+  dir: string,
+  ref: string,
+  content: string,
+  opts: { index?: boolean } = {},
+): string {
   mkdirSync(join(dir, 'blobs', 'sha256'), { recursive: true });
   const blob = (b: Buffer) => {
     const d = sha256(b);
@@ -145,18 +150,31 @@ export function writeOciLayout(dir: string, ref: string, content: string): strin
       }),
     ),
   );
+  const INDEX = 'application/vnd.oci.image.index.v1+json';
+  const MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+  // With `index`, the tag names an image index (multi-platform) holding the manifest.
+  const top = opts.index
+    ? {
+        mediaType: INDEX,
+        ...blob(
+          Buffer.from(
+            JSON.stringify({
+              schemaVersion: 2,
+              mediaType: INDEX,
+              manifests: [
+                { mediaType: MANIFEST, ...manifest, platform: { architecture: 'amd64', os: 'linux' } },
+              ],
+            }),
+          ),
+        ),
+      }
+    : { mediaType: MANIFEST, ...manifest };
   writeFileSync(join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
   writeFileSync(
     join(dir, 'index.json'),
     JSON.stringify({
       schemaVersion: 2,
-      manifests: [
-        {
-          mediaType: 'application/vnd.oci.image.manifest.v1+json',
-          ...manifest,
-          annotations: { 'org.opencontainers.image.ref.name': ref },
-        },
-      ],
+      manifests: [{ ...top, annotations: { 'org.opencontainers.image.ref.name': ref } }],
     }),
   );
   return dir;
@@ -167,9 +185,10 @@ export function skopeoCopy(
   layout: string,
   ref: string,
   dest: string,
-  opts: { creds?: string; format?: 'oci' | 'v2s2' } = {},
+  opts: { creds?: string; format?: 'oci' | 'v2s2'; all?: boolean } = {},
 ): Promise<string> {
   const args = ['copy', '--quiet', '--dest-tls-verify=false'];
+  if (opts.all) args.push('--all');
   if (opts.creds) args.push('--dest-creds', opts.creds);
   if (opts.format) args.push('--format', opts.format);
   args.push(`oci:${layout}:${ref}`, `docker://${dest}`);
