@@ -11,7 +11,7 @@ import { chmodSync, copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { canonicalKeyId, certificateKey } from '../../src/tuf/keys.js';
-import { type RunOptions, type RunResult, run, runGo, runTs, tempDir } from '../helpers/cli.js';
+import { type RunOptions, type RunResult, runDocker, runGo, runTs, tempDir } from '../helpers/cli.js';
 import { type NotaryServer, startNotaryServer } from '../helpers/notary-server.js';
 import {
   type Registry,
@@ -59,7 +59,7 @@ afterAll(async () => {
 
 const trust = (args: string[], opts: RunOptions = {}) =>
   runTs(['trust', ...args], { cwd: work, timeoutMs: T, ...opts, env: { ...env, ...opts.env } });
-const docker = (args: string[]) => run('docker', ['trust', ...args], { cwd: work, timeoutMs: T, env });
+const docker = (args: string[]) => runDocker(['trust', ...args], { cwd: work, timeoutMs: T, env });
 /** The Notary CLI steps of the seeds, on docker's trust dir (tsnotary, or Go with `go`). */
 const notary = (args: string[], input?: string) =>
   runTs(['-d', trustDir, '-s', serverUrl, '--tlscacert', pki.caCert, ...args], {

@@ -9,10 +9,19 @@
  *   are used by the other; the Go `notary` reads the result.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunOptions, type RunResult, run, runGo, runTs, tempDir } from '../helpers/cli.js';
+import { type RunOptions, type RunResult, runDocker, runGo, runTs, tempDir } from '../helpers/cli.js';
 import { type NotaryServer, startNotaryServer } from '../helpers/notary-server.js';
 import {
   type Registry,
@@ -49,7 +58,7 @@ function ts(args: string[], opts: RunOptions = {}): Promise<RunResult> {
 }
 
 function dk(args: string[], opts: RunOptions = {}): Promise<RunResult> {
-  return run('docker', ['trust', ...args], {
+  return runDocker(['trust', ...args], {
     cwd: work,
     timeoutMs: T,
     ...opts,
@@ -496,6 +505,48 @@ describe('bad input: one-line cause and hint, nothing published', () => {
       ]);
       expect(info[0]!.Signers.map((s) => s.Name)).toEqual(['alice']);
     });
+  });
+});
+
+describe('credential helpers', () => {
+  it('a docker-credential-* helper named in credHelpers gives the registry credentials', async () => {
+    // A real helper program on PATH, speaking the docker-credential protocol (`get`, server on stdin).
+    const bin = tempDir('tsnotary-credbin-');
+    const script = join(bin, 'docker-credential-tsnotarytest');
+    writeFileSync(
+      script,
+      '#!/bin/sh\nread server\necho "$server" >> "$(dirname "$0")/asked"\nprintf \'{"ServerURL":"%s","Username":"alice","Secret":"correct-horse"}\' "$server"\n',
+    );
+    chmodSync(script, 0o755);
+    const tokens = await startTokenServer({ alice: 'correct-horse' });
+    const reg = await startRegistry({
+      tokenAuth: {
+        realm: tokens.realm,
+        service: tokens.service,
+        issuer: tokens.issuer,
+        rootcertbundle: tokens.certFile,
+      },
+    });
+    try {
+      await skopeoCopy(join(work, 'oci2'), 'v2', `${reg.host}/org/helper:2`, {
+        creds: 'alice:correct-horse',
+      });
+      const cfg = tempDir('tsnotary-dockercfg-');
+      writeFileSync(
+        join(cfg, 'config.json'),
+        JSON.stringify({ credHelpers: { [reg.host]: 'tsnotarytest' } }),
+      );
+      symlinkSync(join(dockerConfig, 'trust'), join(cfg, 'trust'));
+      const e = { ...dockerEnvFor(cfg), PATH: `${bin}:${process.env['PATH']}` };
+      const t = await ts(['sign', `${reg.host}/org/helper:2`], { env: e });
+      expect(t.stderr).toBe('');
+      expect(t.stdout).toContain('Created signer: alice\n');
+      expect(readFileSync(join(bin, 'asked'), 'utf8')).toContain(reg.host);
+      await sameInspect([`${reg.host}/org/helper`], { env: e });
+    } finally {
+      await reg.stop();
+      await tokens.stop();
+    }
   });
 });
 
