@@ -9,6 +9,8 @@ const SIGN = () => import('../handlers/trust-sign.js');
 
 export const trustCommand: CliCommandSpec = {
   name: 'trust',
+  // Not listed by `tsnotary --help`, which stays Go notary's byte for byte; `trust --help` works.
+  hidden: true,
   short: 'Manage trust on Docker images (docker trust)',
   long: 'Manage trust on Docker images, as `docker trust` (Docker CLI 28) did: the same arguments, environment (DOCKER_CONFIG, DOCKER_CONTENT_TRUST_SERVER, DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE, DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE), trust directory and outputs. No Docker daemon is needed: `sign` reads the image digest from the registry.',
   subcommands: [
