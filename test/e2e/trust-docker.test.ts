@@ -276,6 +276,33 @@ describe('trust sign without a daemon', () => {
     await sameInspect(['--pretty', repo]);
   });
 
+  it('a signer with their own trust dir co-signs a released tag, as with docker', async () => {
+    // carl has only his own key (another machine); the admin adds him as a signer.
+    const carlConfig = join(work, 'docker-carl');
+    mkdirSync(join(carlConfig, 'tls'), { recursive: true });
+    const carl = dockerEnvFor(carlConfig);
+    expect((await ts(['key', 'generate', 'carl', '--dir', work], { env: carl })).code).toBe(0);
+    expect((await ts(['signer', 'add', '--key', join(work, 'carl.pub'), 'carl', repo])).code).toBe(0);
+    const m = await registryManifest(registry.host, 'org/app', '1');
+    const t = await ts(['sign', `${repo}:1`], { env: carl });
+    expect(t.stdout).toBe(
+      `Signing and pushing trust metadata for ${repo}:1\nExisting signatures for tag 1 digest ${m.digest.slice(7)} from:\nalice, bob\nSuccessfully signed ${repo}:1\n`,
+    );
+    const d = await dk(['inspect', `${repo}:1`]);
+    expect(JSON.parse(d.stdout)[0].SignedTags).toEqual([
+      { SignedTag: '1', Digest: m.digest.slice(7), Signers: ['alice', 'bob', 'carl'] },
+    ]);
+    await sameInspect(['--pretty', repo], { env: carl });
+    // carl holds no key of targets/releases' other signers: signing tag 2 adds only his roles
+    const t2 = await ts(['sign', `${repo}:2`], { env: carl });
+    expect(t2.code).toBe(0);
+    expect(JSON.parse((await dk(['inspect', `${repo}:2`])).stdout)[0].SignedTags[0].Signers).toEqual([
+      'alice',
+      'bob',
+      'carl',
+    ]);
+  });
+
   it('a tag the registry does not have: one-line cause and hint, nothing published', async () => {
     const before = await dk(['inspect', repo]);
     const t = await ts(['sign', `${repo}:missing`]);
@@ -329,8 +356,8 @@ describe('revoke and signer remove', () => {
     const after = await sameInspect(['--pretty', repo]);
     expect(after.stdout).not.toMatch(/^2 /m);
     // unsigned tag: docker's message
-    const dd = await dk(['revoke', `${repo}:1`]);
-    const tt = await ts(['revoke', `${repo}:1`]);
+    const dd = await dk(['revoke', `${repo}:unsigned`]);
+    const tt = await ts(['revoke', `${repo}:unsigned`]);
     expect(tt.code).not.toBe(0);
     expect(tt.stderr.split('\n')[0]).toBe(dd.stderr.split('\n')[0]);
     // all tags: the confirmation; "n" does nothing

@@ -52,12 +52,6 @@ async function exists(p: string): Promise<boolean> {
   }
 }
 
-/** Go's filepath.Join (cleaned, relative paths stay relative). */
-function goJoin(dir: string, file: string): string {
-  const j = join(dir, file);
-  return j;
-}
-
 export async function trustKeyGenerate(
   ctx: CommandContext,
   args: string[],
@@ -77,7 +71,8 @@ export async function trustKeyGenerate(
       hint: 'Create the directory first, or pass an existing one with --dir.',
     });
   }
-  const pubPath = goJoin(dir, `${name}.pub`);
+  // Go's filepath.Join: cleaned, a relative --dir stays relative in the message
+  const pubPath = join(dir, `${name}.pub`);
   if (await exists(resolve(ctx.cwd, pubPath))) {
     throw dockerError('KEY_EXISTS', `public key file already exists: "${pubPath}"`, {
       hint: `Move ${pubPath} away or pass another --dir; a new key would not match it.`,

@@ -13,7 +13,6 @@
 import { trustServerTls } from '../../docker/config.js';
 import { type ImageReference, isInsecureRegistry, isOfficialIndex } from '../../docker/reference.js';
 import { isNotaryError } from '../../errors.js';
-import type { ChangeToApply } from '../../repo/apply-changes.js';
 import { type Change, targetCreateChange, targetDeleteChange } from '../../repo/changelist.js';
 import type { RepoState } from '../../repo/state.js';
 import { delegationRoles, listTargets, lookupTarget } from '../../repo/walk.js';
@@ -172,7 +171,7 @@ export async function trustSign(ctx: CommandContext, args: string[], flags: Flag
   }
 
   try {
-    await tr.repo.publishChanges(changes as ChangeToApply[]);
+    await tr.repo.publishChanges(changes);
   } catch (e) {
     const err = trustNotaryError(ref.name, e);
     throw dockerError(err.code, `failed to sign ${ref.name}:${tag}: ${err.message}`, {
@@ -239,7 +238,7 @@ export async function trustRevoke(ctx: CommandContext, args: string[], flags: Fl
           changes.push(targetDeleteChange(role, t.name));
       }
     }
-    await tr.repo.publishChanges(changes as ChangeToApply[]);
+    await tr.repo.publishChanges(changes);
   } catch (e) {
     throw failure(e);
   }
