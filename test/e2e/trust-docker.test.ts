@@ -577,6 +577,43 @@ describe('credential helpers', () => {
   });
 });
 
+describe('trust server with token authentication', () => {
+  it('docker login credentials of the registry are used for the trust server, as docker did', async () => {
+    const tokens = await startTokenServer({ alice: 'correct-horse' });
+    const authServer = await startNotaryServer({
+      tls: { certFile: pki.serverCert, keyFile: pki.serverKey },
+      extraConfig: { auth: tokens.authConfig() },
+    });
+    try {
+      const cfg = tempDir('tsnotary-dockercfg-');
+      mkdirSync(join(cfg, 'tls', `127.0.0.1:${authServer.port}`), { recursive: true });
+      copyFileSync(pki.caCert, join(cfg, 'tls', `127.0.0.1:${authServer.port}`, 'ca.crt'));
+      symlinkSync(join(dockerConfig, 'trust'), join(cfg, 'trust'));
+      const image = 'registry.example.com/org/authn';
+      const e = { ...dockerEnvFor(cfg), DOCKER_CONTENT_TRUST_SERVER: `https://127.0.0.1:${authServer.port}` };
+      // no credentials: the server's refusal, a hint, nothing published
+      const anon = await ts(['signer', 'add', '--key', join(work, 'bob.pub'), 'bob', image], { env: e });
+      expect(anon.code).not.toBe(0);
+      expect(anon.stderr).toContain('failed to add signer to: registry.example.com/org/authn');
+      expect(anon.stderr).toMatch(/\nhint: /);
+      writeFileSync(
+        join(cfg, 'config.json'),
+        JSON.stringify({
+          auths: { 'registry.example.com': { auth: Buffer.from('alice:correct-horse').toString('base64') } },
+        }),
+      );
+      const ok = await ts(['signer', 'add', '--key', join(work, 'bob.pub'), 'bob', image], { env: e });
+      expect(ok.stderr).toBe('');
+      expect(ok.code).toBe(0);
+      expect(tokens.log.some((l) => l.user === 'alice' && l.ok)).toBe(true);
+      await sameInspect(['--pretty', image], { env: e });
+    } finally {
+      await authServer.stop();
+      await tokens.stop();
+    }
+  });
+});
+
 async function bearer(tokens: TokenServer, repository: string): Promise<string> {
   const res = await fetch(`${tokens.realm}?service=${tokens.service}&scope=repository:${repository}:pull`, {
     headers: { Authorization: `Basic ${Buffer.from('alice:correct-horse').toString('base64')}` },
