@@ -72,7 +72,10 @@ export function dockerizeHint(hint: string): string {
       /set NOTARY_AUTH to base64\("<username>:<password>"\), or run the command in a terminal to be asked for them\./g,
       'log in with `docker login <registry>`: the registry credentials in $DOCKER_CONFIG/config.json are used for the trust server too.',
     )
-    .replace(/\(NOTARY_AUTH or the username\/password prompt\)/g, '(docker login credentials in $DOCKER_CONFIG/config.json)')
+    .replace(
+      /\(NOTARY_AUTH or the username\/password prompt\)/g,
+      '(docker login credentials in $DOCKER_CONFIG/config.json)',
+    )
     .replace(/\(from the prompt\)/g, '(from $DOCKER_CONFIG/config.json)')
     .replace(/NOTARY_AUTH/g, 'docker login credentials in $DOCKER_CONFIG/config.json');
 }

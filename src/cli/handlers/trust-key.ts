@@ -132,8 +132,11 @@ export async function trustKeyLoad(ctx: CommandContext, args: string[], flags: F
     text = await readFile(abs, 'latin1');
   } catch (e) {
     if (isNotaryError(e)) throw e;
-    throw dockerError('IO', `refusing to load key from ${path}: ${goPathErrorText(path, e, 'open')}`, {
+    // docker stats the file first: Go's `stat <path>: <errno text>`
+    const text = goPathErrorText(path, e, 'open').replace(/^open /, 'stat ');
+    throw dockerError('IO', `refusing to load key from ${path}: ${text}`, {
       cause: e,
+      hint: 'Check the path of the private key file.',
     });
   }
   const { block } = pemDecodeFirst(text);
