@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system packages tsnotary's tests and sandbox use, when missing:
 # the Go notary client and notary-server (the oracle), SoftHSM2 (PKCS#11 token), openssl, tmux
-# (pseudo-terminal tests), zsh and fish (completion tests), a C++ toolchain for the pkcs11js addon. Debian/Ubuntu only; skips when
+# (pseudo-terminal tests), zsh and fish (completion tests), docker-registry, skopeo and a docker CLI
+# (trust tests), a C++ toolchain for the pkcs11js addon. Debian/Ubuntu only; skips when
 # everything is present.
 set -euo pipefail
 need=()
@@ -23,6 +24,13 @@ command -v tmux >/dev/null 2>&1 || need+=(tmux)
 command -v script >/dev/null 2>&1 || need+=(bsdutils)
 # libfaketime: the shifted-clock test pass (docs/testing.md)
 command -v faketime >/dev/null 2>&1 || need+=(faketime)
+
+# `trust` tests: a registry (distribution 2.8), skopeo to push images without a daemon, and the
+# docker CLI as the oracle. The tests prefer /usr/local/bin/docker (CLI 28, this machine kind);
+# Debian's docker.io only when no docker CLI exists at all.
+[ -x /usr/bin/docker-registry ] || need+=(docker-registry)
+command -v skopeo >/dev/null 2>&1 || need+=(skopeo)
+[ -x /usr/local/bin/docker ] || command -v docker >/dev/null 2>&1 || need+=(docker.io)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi

@@ -52,8 +52,10 @@ export function renderError(err: unknown, opts: RenderErrorOptions): number {
   }
 
   if (notary && err.showUsage && opts.usage) opts.stdout.write(opts.usage);
-  let text = `* fatal: ${message}\n`;
-  if (hint) text += `  hint: ${hint}\n`;
+  // `trust` commands print docker's plain message (scripts written for docker match on it).
+  const plain = notary && err.details?.['style'] === 'docker';
+  let text = plain ? `${message}\n` : `* fatal: ${message}\n`;
+  if (hint) text += plain ? `hint: ${hint}\n` : `  hint: ${hint}\n`;
   if (opts.debug) {
     for (const c of causeChain(err)) {
       text += `  cause: ${messageOf(c)}\n`;

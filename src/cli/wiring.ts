@@ -29,6 +29,11 @@ export function newPassphraseRetriever(ctx: CommandContext): PassphraseRetriever
 
 const retrievers = new WeakMap<CommandContext, PassphraseRetriever>();
 
+/** Makes `r` the command's retriever (e.g. `trust` commands: docker's variables and prompt names). */
+export function usePassphraseRetriever(ctx: CommandContext, r: PassphraseRetriever): void {
+  retrievers.set(ctx, r);
+}
+
 /** The command's shared retriever: one cache per run, as Go's single retriever. */
 export function passphraseRetriever(ctx: CommandContext): PassphraseRetriever {
   let r = retrievers.get(ctx);

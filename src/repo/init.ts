@@ -65,6 +65,11 @@ export interface InitOptions {
   rootKeyIds?: readonly string[];
   /** Root certificates (`--rootcert`), one per root key, in the same order. */
   rootCerts?: readonly TufKey[];
+  /**
+   * The server holds the snapshot key (Go's `Initialize(ids, "snapshot")`, what docker does):
+   * no local snapshot key is made and no snapshot is written; the server signs it on publish.
+   */
+  serverManagedSnapshot?: boolean;
 }
 
 /** The public TUF key of a signer (bare, not certificate-wrapped). */
@@ -203,6 +208,7 @@ export async function initializeRepo(opts: InitOptions): Promise<LocalRepoData> 
   const now = opts.clock();
   // Online first: an offline init fails before any key is created or unlocked.
   const timestampKey = await opts.remote.getKey('timestamp');
+  const remoteSnapshotKey = opts.serverManagedSnapshot ? await opts.remote.getKey('snapshot') : undefined;
   await warnIfPublished(opts);
 
   const roots = await rootSigners(opts);
@@ -212,14 +218,12 @@ export async function initializeRepo(opts: InitOptions): Promise<LocalRepoData> 
     await opts.keys.create('targets', opts.gun, 'ecdsa'),
     'targets',
   );
-  const snapshotSigner = await requireSigner(
-    opts.keys,
-    await opts.keys.create('snapshot', opts.gun, 'ecdsa'),
-    'snapshot',
-  );
+  const snapshotSigner = remoteSnapshotKey
+    ? undefined
+    : await requireSigner(opts.keys, await opts.keys.create('snapshot', opts.gun, 'ecdsa'), 'snapshot');
 
   const targetsKey = publicTufKey(targetsSigner);
-  const snapshotKey = publicTufKey(snapshotSigner);
+  const snapshotKey = remoteSnapshotKey ?? publicTufKey(snapshotSigner!);
   const rootIds = rootCerts.map((k) => tufKeyId(k));
   const keys: Record<string, TufKey> = {};
   rootCerts.forEach((k, i) => {
@@ -257,6 +261,9 @@ export async function initializeRepo(opts: InitOptions): Promise<LocalRepoData> 
     'targets',
     [{ keyId: tufKeyId(targetsKey), signer: targetsSigner, key: targetsKey }],
   );
+  await opts.cache.write('root', root.raw);
+  await opts.cache.write('targets', targets.raw);
+  if (!snapshotSigner) return { root, targets };
   const snapshot = await signRole<SnapshotSigned>(
     {
       _type: 'Snapshot',
@@ -268,8 +275,6 @@ export async function initializeRepo(opts: InitOptions): Promise<LocalRepoData> 
     [{ keyId: tufKeyId(snapshotKey), signer: snapshotSigner, key: snapshotKey }],
   );
 
-  await opts.cache.write('root', root.raw);
-  await opts.cache.write('targets', targets.raw);
   await opts.cache.write('snapshot', snapshot.raw);
   return { root, targets, snapshot };
 }

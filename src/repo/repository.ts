@@ -72,7 +72,11 @@ export class Repository {
 
   /** `init`: create keys and root/targets/snapshot v1 in the cache (nothing is published). */
   async init(
-    opts: { rootKeyIds?: readonly string[]; rootCerts?: readonly TufKey[] } = {},
+    opts: {
+      rootKeyIds?: readonly string[];
+      rootCerts?: readonly TufKey[];
+      serverManagedSnapshot?: boolean;
+    } = {},
   ): Promise<LocalRepoData> {
     return initializeRepo({
       gun: this.gun,
@@ -83,6 +87,7 @@ export class Repository {
       clock: this.o.clock,
       ...(opts.rootKeyIds ? { rootKeyIds: opts.rootKeyIds } : {}),
       ...(opts.rootCerts ? { rootCerts: opts.rootCerts } : {}),
+      ...(opts.serverManagedSnapshot ? { serverManagedSnapshot: true } : {}),
     });
   }
 

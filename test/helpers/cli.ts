@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -79,6 +79,19 @@ export function runTs(args: string[], opts: RunOptions = {}): Promise<RunResult>
 /** Runs the Go notary client. */
 export function runGo(args: string[], opts: RunOptions = {}): Promise<RunResult> {
   return run('notary', args, opts);
+}
+
+/**
+ * The docker CLI used as the oracle of `trust` tests: TSNOTARY_DOCKER_CLI, else Docker CLI 28 at
+ * /usr/local/bin/docker when present (Debian 12's docker.io is 20.10), else `docker` on PATH.
+ */
+export const dockerCli =
+  process.env['TSNOTARY_DOCKER_CLI'] ??
+  (existsSync('/usr/local/bin/docker') ? '/usr/local/bin/docker' : 'docker');
+
+/** Runs the docker CLI (see dockerCli). */
+export function runDocker(args: string[], opts: RunOptions = {}): Promise<RunResult> {
+  return run(dockerCli, args, opts);
 }
 
 /** A fresh temp directory. */

@@ -10,6 +10,7 @@ import { keyCommand } from './key.js';
 import { completionCommand, helpCommand, versionCommand } from './misc.js';
 import { repoCommands } from './repo.js';
 import { globalFlags } from './shared-flags.js';
+import { trustCommand } from './trust.js';
 
 export function rootCommand(prog: string): CliCommandSpec {
   return {
@@ -25,6 +26,7 @@ export function rootCommand(prog: string): CliCommandSpec {
       ...archiveCommands,
       keyCommand,
       delegationCommand,
+      trustCommand,
       versionCommand,
       completionCommand(prog),
       helpCommand(prog),
