@@ -1,3 +1,4 @@
+// @module-tag go -- runs Go binaries, so it is left out of the shifted-clock pass (docs/testing.md)
 /**
  * Issue 11, done-when: the `docker trust` flows of seeds 001 ("Delegations for content trust")
  * and 003 ("Content trust in Docker") run with `tsnotary trust …` in place of `docker trust …`,

@@ -1,3 +1,4 @@
+// @module-tag go -- runs Go binaries, so it is left out of the shifted-clock pass (docs/testing.md)
 /**
  * Issue 11: `tsnotary trust …` against real parts, with Docker CLI 28 (`docker trust`, no
  * daemon) as the oracle on the same DOCKER_CONFIG:

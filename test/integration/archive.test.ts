@@ -1,3 +1,4 @@
+// @module-tag go -- runs Go binaries, so it is left out of the shifted-clock pass (docs/testing.md)
 /**
  * Issue 12: `archive`, then reading the archive after the server is gone — as a tar file, an
  * extracted directory and from a static web server — with every TUF check of a live server

@@ -1,3 +1,4 @@
+// @module-tag go -- runs Go binaries, so it is left out of the shifted-clock pass (docs/testing.md)
 /**
  * Issue 12: `rehost` from a live server (the archive case is in archive.test.ts): a Go notary
  * trust dir and a tsnotary one that trusted server A follow the GUN to server B with only `-s`
