@@ -107,7 +107,8 @@ export function parseEncryptedPkcs8(der: Buffer): Pbes2Params {
   }
   // The count comes from the file: bound it, or a hostile key makes every unlock attempt spin
   // for hours (Node itself throws a RangeError for 0 or > 2^31-1). Go writes 2048.
-  const iterations = iter.tag === 0x02 && iter.value.length > 0 && !(iter.value[0]! & 0x80) ? intValue(iter) : 0;
+  const iterations =
+    iter.tag === 0x02 && iter.value.length > 0 && !(iter.value[0]! & 0x80) ? intValue(iter) : 0;
   if (!Number.isSafeInteger(iterations) || iterations < 1 || iterations > MAX_PBKDF2_ITERATIONS) {
     throw new NotaryError('KEY_INVALID', 'pkcs8: invalid PBKDF2 iteration count', {
       hint:
