@@ -76,7 +76,8 @@ function validationMessage(detail: unknown): string | undefined {
 }
 
 function serverSummary(errors: ServerError[]): string {
-  return errors.map((e) => (e.message ? `${e.code}: ${e.message}` : e.code)).join('; ');
+  // Printed on the `hint:` line: whatever the server sent stays one bounded line.
+  return clipForMessage(errors.map((e) => (e.message ? `${e.code}: ${e.message}` : e.code)).join('; '));
 }
 
 /** NotaryError for a non-2xx response to a metadata/key/publish/delete request. */

@@ -58,6 +58,12 @@ export function checkThrown(e: unknown): void {
   // The CLI prints the message as one line (then a `hint:` line): raw line breaks would forge lines.
   if (/[\n\r]/.test(m))
     throw new Error(`NotaryError message with a line break: ${JSON.stringify(m.slice(0, 300))}`);
+  // The hint is printed as one `hint:` line too. (Its length is not bounded here: a hint may
+  // echo the user's own setting, such as a CA file path from the config file.)
+  const h = e.hint;
+  if (h !== undefined && /[\n\r]/.test(h)) {
+    throw new Error(`NotaryError hint with a line break: ${JSON.stringify(h.slice(0, 300))}`);
+  }
 }
 
 /**
