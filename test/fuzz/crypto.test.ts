@@ -379,7 +379,11 @@ describe('private key PEM files (every type, plain and encrypted, legacy)', () =
       fc.property(
         fc.constantFrom(...keys),
         fc.string({ unit: 'grapheme', maxLength: 30 }),
-        fc.constantFrom({}, { role: 'targets' }, { role: 'root', gun: 'example.com/x' }),
+        fc.constantFrom<Record<string, string>>(
+          {},
+          { role: 'targets' },
+          { role: 'root', gun: 'example.com/x' },
+        ),
         (key, pass, headers) => {
           count('key file encrypt/decrypt');
           const pem =
