@@ -306,9 +306,13 @@ export function applyJsonMutation(root: unknown, m: JsonMutation): unknown {
   const keys = Object.keys(target);
   const key = keys.length ? keys[Math.floor(('key' in m ? m.key : 0) * keys.length)]! : undefined;
   const t = target as Record<string, unknown>;
+  // Inserted values are cloned: generated constants (the 2000-element array) are shared between
+  // runs, and later mutations edit the tree in place — without the copy they grew run after run
+  // until V8 aborted the worker.
+  const value = 'value' in m ? structuredClone(m.value) : undefined;
   switch (m.kind) {
     case 'set':
-      if (key !== undefined) t[key] = m.value;
+      if (key !== undefined) t[key] = value;
       break;
     case 'delete':
       if (key === undefined) break;
@@ -316,11 +320,11 @@ export function applyJsonMutation(root: unknown, m: JsonMutation): unknown {
       else delete t[key];
       break;
     case 'add':
-      if (Array.isArray(target)) target.push(m.value);
+      if (Array.isArray(target)) target.push(value);
       // defineProperty, so a `__proto__` name becomes an own key as it would from JSON text
       else
         Object.defineProperty(t, m.name, {
-          value: m.value,
+          value,
           enumerable: true,
           writable: true,
           configurable: true,
@@ -384,7 +388,10 @@ export function jsonMutated(seeds: readonly Buffer[]): fc.Arbitrary<Buffer> {
     .tuple(fc.constantFrom(...seeds), fc.array(jsonMutation, { minLength: 1, maxLength: 3 }))
     .map(([seed, ms]) => {
       const tree = JSON.parse(seed.toString('utf8')) as unknown;
-      return Buffer.from(jsonText(ms.reduce(applyJsonMutation, tree)), 'utf8');
+      const text = jsonText(ms.reduce(applyJsonMutation, tree));
+      // Inputs stay bounded (the invariant includes "no unbounded memory"): catch a generator bug.
+      if (text.length > 2_000_000) throw new Error(`jsonMutated produced ${text.length} characters`);
+      return Buffer.from(text, 'utf8');
     });
 }
 
