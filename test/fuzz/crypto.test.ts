@@ -400,7 +400,7 @@ describe('private key PEM files (every type, plain and encrypted, legacy)', () =
           );
         },
       ),
-      { numRuns: runs(60) },
+      { numRuns: runs(30) },
     );
   });
 });

@@ -130,7 +130,7 @@ describe('metadata of every role', () => {
           parseAndReserialise(b, role);
         },
       ),
-      { numRuns: runs(500) },
+      { numRuns: runs(300) },
     );
   });
 
@@ -142,7 +142,7 @@ describe('metadata of every role', () => {
           parseAndReserialise(b, role);
         },
       ),
-      { numRuns: runs(300) },
+      { numRuns: runs(150) },
     );
   });
 
