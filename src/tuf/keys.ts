@@ -9,6 +9,7 @@ import { type KeyObject, X509Certificate } from 'node:crypto';
 import { keyIdFor } from '../crypto/keygen.js';
 import type { KeyAlgorithm, KeyType } from '../crypto/keys.js';
 import { algorithmOf, publicKeyObject } from '../crypto/sign.js';
+import { certificatePublicKey } from '../crypto/x509.js';
 import { clipForMessage, NotaryError } from '../errors.js';
 import type { TufKey } from './types.js';
 
@@ -101,7 +102,7 @@ export function leafCertificate(k: TufKey): X509Certificate {
 /** The bare public key behind `k` (certificate keys → the leaf's SPKI as an ecdsa/rsa key). */
 export function bareKey(k: TufKey): TufKey {
   if (!isCertificateKeyType(k.keytype)) return k;
-  const spki = leafCertificate(k).publicKey.export({ type: 'spki', format: 'der' });
+  const spki = certificatePublicKey(leafCertificate(k)).export({ type: 'spki', format: 'der' });
   return { keytype: algorithmOf(k.keytype), public: spki };
 }
 
@@ -123,7 +124,7 @@ export function publicKeyObjectOf(k: TufKey): KeyObject {
   const ck = cacheKey(k);
   const hit = certKeyCache.get(ck);
   if (hit) return hit;
-  const key = leafCertificate(k).publicKey;
+  const key = certificatePublicKey(leafCertificate(k));
   const expected = k.keytype === 'ecdsa-x509' ? 'ec' : 'rsa';
   if (key.asymmetricKeyType !== expected) {
     throw new NotaryError('KEY_INVALID', `${k.keytype} certificate holds a ${key.asymmetricKeyType} key`);
@@ -238,7 +239,7 @@ export function certificateKey(pemText: string, expected?: KeyAlgorithm): TufKey
   } catch (e) {
     throw new NotaryError('KEY_INVALID', `invalid certificate: ${(e as Error).message}`, { cause: e });
   }
-  const t = leaf.publicKey.asymmetricKeyType;
+  const t = certificatePublicKey(leaf).asymmetricKeyType;
   const alg: KeyAlgorithm | undefined = t === 'ec' ? 'ecdsa' : t === 'rsa' ? 'rsa' : undefined;
   if (!alg) {
     throw new NotaryError(

@@ -6,6 +6,8 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { CommandContext } from '../../src/cli/context.js';
+import { parseDelegationKeyPem } from '../../src/cli/handlers/delegation-stage.js';
 import {
   children,
   int,
@@ -28,7 +30,13 @@ import {
   encodePlainKeyPem,
   parsePrivateKeyPem,
 } from '../../src/crypto/private-key.js';
-import { parseCertificates, signatureAlgorithmOid, validateCertificate } from '../../src/crypto/x509.js';
+import {
+  certToPem,
+  parseCertificates,
+  signatureAlgorithmOid,
+  validateCertificate,
+} from '../../src/crypto/x509.js';
+import { silentLogger } from '../../src/log.js';
 import {
   canonicalKeyId,
   certificateDers,
@@ -37,7 +45,17 @@ import {
   publicKeyObjectOf,
   tufKeyId,
 } from '../../src/tuf/keys.js';
-import { anyBytes, count, FIXTURES, fixture, mutated, parses, reportCounts, runs } from './harness.js';
+import {
+  anyBytes,
+  checkThrown,
+  count,
+  FIXTURES,
+  fixture,
+  mutated,
+  parses,
+  reportCounts,
+  runs,
+} from './harness.js';
 
 reportCounts('crypto');
 
@@ -451,10 +469,50 @@ describe('X.509 certificates and certificate bundles', () => {
         const key = parses('certificateKey', () => certificateKey(pem));
         if (key.ok) parses('canonicalKeyId', () => canonicalKeyId(key.value));
       }),
-      { numRuns: runs(300) },
+      // A certificate Node parses but whose key it cannot read (the deep pass found it):
+      // `publicKey` threw a plain OpenSSL error.
+      { numRuns: runs(300), examples: [[unreadableKeyCert()]] },
     );
   });
 });
+
+describe('delegation key files (`delegation add <cert or public key PEM>`)', () => {
+  // The handler's contract: a key, or a KeyFileProblem that ingestPublicKeys wraps into a
+  // NotaryError naming the file. Anything else (TypeError, OpenSSL's plain Error) is a defect.
+  const ctx = { clock: () => new Date(Date.UTC(2027, 0, 1)), log: silentLogger } as unknown as CommandContext;
+  const inputs = [...certPems, ...files('vectors/keyid', /\.pem$/)];
+  it('mutated certificates and public keys: a key or the handler error', () => {
+    const ders = inputs.flatMap((p) => pemDecodeAll(text(p)));
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          mutated(inputs, 4),
+          fc
+            .constantFrom(...ders)
+            .chain((b) => mutated([b.bytes], 3).map((bytes) => Buffer.from(pemEncode({ ...b, bytes })))),
+        ),
+        (pem) => {
+          count('parseDelegationKeyPem');
+          try {
+            parseDelegationKeyPem(ctx, pem);
+          } catch (e) {
+            if (!(e instanceof Error && e.constructor.name === 'KeyFileProblem')) checkThrown(e);
+          }
+        },
+      ),
+      { numRuns: runs(200), examples: [[Buffer.from(certToPem(unreadableKeyCert()))]] },
+    );
+  });
+});
+
+/** A real certificate with its key's algorithm OID damaged (1.2.840.10045.2.1 → 1.3.840…). */
+function unreadableKeyCert(): Buffer {
+  const der = pemDecodeAll(text(fixture('go/certs/delegation-ecdsa.crt')))[0]!.bytes;
+  const hex = der.toString('hex');
+  const ecPublicKey = '06072a8648ce3d0201';
+  expect(hex).toContain(ecPublicKey);
+  return Buffer.from(hex.replace(ecPublicKey, '06072b8648ce3d0201'), 'hex');
+}
 
 describe('TUF keys from metadata (keytype + base64 public)', () => {
   const publics = [...derSeeds.filter((d) => d.length < 2000), ...certPems, Buffer.alloc(32, 7)];
@@ -473,7 +531,10 @@ describe('TUF keys from metadata (keytype + base64 public)', () => {
           parses('publicKeyObjectOf', () => publicKeyObjectOf(key.value));
         },
       ),
-      { numRuns: runs(300) },
+      {
+        numRuns: runs(300),
+        examples: [['ecdsa-x509', Buffer.from(certToPem(unreadableKeyCert()), 'latin1')]],
+      },
     );
   });
 });
