@@ -162,3 +162,20 @@ export function goPathErrorText(path: string, e: unknown, op?: 'open' | 'read'):
   const text = (typeof code === 'string' && ERRNO_TEXT[code]) || errorMessage(e);
   return `${op ?? (code === 'EISDIR' ? 'read' : 'open')} ${path}: ${text}`;
 }
+
+/**
+ * Outside text (a parser's complaint, a field value from a hostile file) made safe to put in a
+ * message: control characters escaped, so the CLI's one-line `* fatal:` stays one line, and cut
+ * at `max` characters so a damaged file cannot paste megabytes into an error.
+ */
+export function clipForMessage(text: string, max = 300): string {
+  const escaped = /[\u0000-\u001f\u007f\u2028\u2029]/.test(text)
+    ? text.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, (c) => {
+        if (c === '\n') return '\\n';
+        if (c === '\r') return '\\r';
+        if (c === '\t') return '\\t';
+        return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+      })
+    : text;
+  return escaped.length > max ? `${escaped.slice(0, max)}…` : escaped;
+}

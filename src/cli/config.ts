@@ -13,7 +13,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
-import { NotaryError } from '../errors.js';
+import { clipForMessage, NotaryError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
 import type { Settings, TrustPinning } from '../repo/settings.js';
@@ -69,7 +69,8 @@ function goOpenError(path: string, e: unknown): string {
 
 /** Rephrases V8's JSON.parse errors the way Go's encoding/json words them, where it can. */
 function goJsonError(text: string, e: unknown): string {
-  const msg = e instanceof Error ? e.message : String(e);
+  // V8 quotes the input around the error, raw: keep the message one bounded line.
+  const msg = clipForMessage(e instanceof Error ? e.message : String(e));
   if (/end of JSON input/i.test(msg) || text.trim() === '') return 'unexpected end of JSON input';
   const tok = /Unexpected token '?(.)'?/.exec(msg);
   if (tok) return `invalid character '${tok[1]}' in JSON (${msg})`;
@@ -148,7 +149,8 @@ function boolSetting(v: Json | undefined): boolean {
 }
 
 function trustPinningFrom(raw: Json | undefined, cwd: string): TrustPinning {
-  const pinning: TrustPinning = { certs: {}, ca: {}, disableTofu: false };
+  // Prototype-free maps: GUN keys such as `__proto__` or `constructor` are ordinary keys.
+  const pinning: TrustPinning = { certs: Object.create(null), ca: Object.create(null), disableTofu: false };
   if (raw === undefined || raw === null) return pinning;
   if (!isObject(raw)) throw configError('invalid format for trust_pinning');
   const certs = getKey(raw, 'certs');

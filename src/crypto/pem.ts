@@ -41,7 +41,8 @@ export function pemDecodeFirst(text: string): { block: PemBlock | undefined; res
     [typeLine, rest] = getLine(rest);
     if (!typeLine.endsWith(EOL)) continue;
     const type = typeLine.slice(0, -EOL.length);
-    const headers: Record<string, string> = {};
+    // No prototype: a header named `__proto__` is an ordinary header, as in Go's map.
+    const headers: Record<string, string> = Object.create(null);
     let truncated = false;
     for (;;) {
       if (rest.length === 0) {

@@ -67,6 +67,9 @@ function malformed(cause?: unknown): NotaryError {
   return new NotaryError('KEY_INVALID', 'pkcs8: malformed encrypted private key', { cause });
 }
 
+/** Most PBKDF2 rounds we run for a key file (Go writes 2048; OWASP's 2023 advice is 600,000). */
+export const MAX_PBKDF2_ITERATIONS = 1_000_000;
+
 export function parseEncryptedPkcs8(der: Buffer): Pbes2Params {
   let alg: Tlv | undefined;
   let data: Tlv | undefined;
@@ -102,9 +105,21 @@ export function parseEncryptedPkcs8(der: Buffer): Pbes2Params {
   if (!encOid || !iv || oidToString(encOid.value) !== OID.aes256cbc || iv.value.length !== 16) {
     throw new NotaryError('KEY_INVALID', 'pkcs8: only AES-256-CBC supported');
   }
+  // The count comes from the file: bound it, or a hostile key makes every unlock attempt spin
+  // for hours (Node itself throws a RangeError for 0 or > 2^31-1). Go writes 2048.
+  const iterations =
+    iter.tag === 0x02 && iter.value.length > 0 && !(iter.value[0]! & 0x80) ? intValue(iter) : 0;
+  if (!Number.isSafeInteger(iterations) || iterations < 1 || iterations > MAX_PBKDF2_ITERATIONS) {
+    throw new NotaryError('KEY_INVALID', 'pkcs8: invalid PBKDF2 iteration count', {
+      hint:
+        iterations < 1
+          ? 'The key file asks for no key-derivation rounds: it is damaged.'
+          : `The key file asks for more than ${MAX_PBKDF2_ITERATIONS} key-derivation rounds: it is damaged or hostile.`,
+    });
+  }
   return {
     salt: Buffer.from(salt.value),
-    iterations: intValue(iter),
+    iterations,
     iv: Buffer.from(iv.value),
     prf,
     ciphertext: Buffer.from(data.value),

@@ -172,6 +172,22 @@ export function signatureAlgorithmOid(der: Buffer): string {
   return oidToString(algOid.value);
 }
 
+/**
+ * The public key of a parsed certificate. Node parses a certificate whose key it cannot decode
+ * (an unknown algorithm OID, a damaged point) and only fails when `publicKey` is read, with a
+ * plain OpenSSL error: that is a KEY_INVALID certificate, as Go's x509 parser says.
+ */
+export function certificatePublicKey(cert: X509Certificate): KeyObject {
+  try {
+    return cert.publicKey;
+  } catch (e) {
+    throw new NotaryError('KEY_INVALID', 'x509: malformed certificate: its public key cannot be read', {
+      cause: e,
+      hint: 'The certificate is damaged or holds a key type notary does not know (it needs ECDSA or RSA).',
+    });
+  }
+}
+
 /** The subject CN of a certificate (first CN attribute), '' when absent. */
 export function commonName(cert: X509Certificate): string {
   for (const line of cert.subject.split('\n')) if (line.startsWith('CN=')) return line.slice(3);
@@ -200,7 +216,7 @@ export function validateCertificate(p: ParsedCertificate, now: Date, checkExpiry
   if (SHA1_SIG_OIDS.has(signatureAlgorithmOid(p.der))) {
     throw new NotaryError('KEY_INVALID', `certificate with CN ${cn} uses invalid SHA1 signature algorithm`);
   }
-  const pub: KeyObject = p.cert.publicKey;
+  const pub: KeyObject = certificatePublicKey(p.cert);
   if (pub.asymmetricKeyType === 'rsa' && (pub.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) {
     throw new NotaryError('KEY_INVALID', `RSA bit length is too short for certificate with CN ${cn}`);
   }

@@ -3,7 +3,7 @@
  * wording (server-api.md §3) so scripts keep matching; hints and causes add what Go hides:
  * which server was asked, the real network/TLS cause, and what to do about it.
  */
-import { NotaryError } from '../errors.js';
+import { clipForMessage, NotaryError } from '../errors.js';
 import type { TlsSettings } from '../repo/settings.js';
 
 /** What a request was about, for messages. */
@@ -71,11 +71,13 @@ function validationMessage(detail: unknown): string | undefined {
   const prefix = VALIDATION_PREFIX[name];
   if (prefix === undefined || typeof inner !== 'object' || inner === null) return undefined;
   const msg = (inner as { Msg?: unknown }).Msg;
-  return typeof msg === 'string' ? prefix + msg : undefined;
+  // The server's text becomes our message: one bounded line, whatever the server sent.
+  return typeof msg === 'string' ? prefix + clipForMessage(msg) : undefined;
 }
 
 function serverSummary(errors: ServerError[]): string {
-  return errors.map((e) => (e.message ? `${e.code}: ${e.message}` : e.code)).join('; ');
+  // Printed on the `hint:` line: whatever the server sent stays one bounded line.
+  return clipForMessage(errors.map((e) => (e.message ? `${e.code}: ${e.message}` : e.code)).join('; '));
 }
 
 /** NotaryError for a non-2xx response to a metadata/key/publish/delete request. */

@@ -213,7 +213,11 @@ export function decodeDelegationPayload(bytes: Uint8Array): DelegationPayload {
         keyval && typeof keyval === 'object' ? field(keyval as Record<string, unknown>, 'public') : undefined;
       if (typeof keytype !== 'string' || typeof pub !== 'string')
         throw payloadError(what, 'malformed key in add_keys');
-      return { keytype, public: decodeGoBase64(pub) };
+      try {
+        return { keytype, public: decodeGoBase64(pub) };
+      } catch (e) {
+        throw payloadError(what, `add_keys public key: ${errorMessage(e)}`, e);
+      }
     });
   }
   const removeKeys = stringList(obj, 'remove_keys', what);

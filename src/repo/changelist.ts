@@ -20,7 +20,7 @@ import { readFileSync, unlinkSync } from 'node:fs';
 import { readdir, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ensureDir, writeFileAtomic } from '../atomic-file.js';
-import { errorMessage, NotaryError } from '../errors.js';
+import { clipForMessage, errorMessage, NotaryError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { decodeGoBase64, GoJsonSyntaxError, goJsonString, scanGoJson } from './go-json.js';
 import { repoPaths } from './paths.js';
@@ -82,22 +82,32 @@ function jsonKind(v: unknown): string {
 const FIELDS = ['action', 'role', 'type', 'path', 'data'] as const;
 type Field = (typeof FIELDS)[number];
 
+/** A change file that cannot be read as a change (Go's Unmarshal text where Go has one). */
+function changeFileError(message: string, cause?: unknown): NotaryError {
+  return new NotaryError('CHANGELIST', clipForMessage(message), {
+    cause,
+    hint: 'The change file is damaged; remove it with `tsnotary reset` and stage the change again.',
+  });
+}
+
 /**
  * Parses a change file the way Go's `json.Unmarshal` into `TUFChange` does (case-insensitive
  * field names, unknown fields ignored, `data` as padded standard base64), plus a sanity check
- * that it really is a change. Throws an Error whose message is Go's where Go has one.
+ * that it really is a change. Throws NotaryError CHANGELIST whose message is Go's where Go has one.
  */
 export function parseChange(bytes: Uint8Array): Change {
   try {
     scanGoJson(bytes);
   } catch (e) {
-    if (e instanceof GoJsonSyntaxError) throw new Error(e.message);
+    if (e instanceof GoJsonSyntaxError) throw changeFileError(e.message, e);
     throw e;
   }
   const value: unknown = JSON.parse(Buffer.from(bytes).toString('utf8'));
-  if (value === null) throw new Error('not a change: the file holds JSON null');
+  if (value === null) throw changeFileError('not a change: the file holds JSON null');
   if (typeof value !== 'object' || Array.isArray(value)) {
-    throw new Error(`json: cannot unmarshal ${jsonKind(value)} into Go value of type changelist.TUFChange`);
+    throw changeFileError(
+      `json: cannot unmarshal ${jsonKind(value)} into Go value of type changelist.TUFChange`,
+    );
   }
   const fields: Record<Field, unknown> = {
     action: undefined,
@@ -114,7 +124,7 @@ export function parseChange(bytes: Uint8Array): Change {
     const v = fields[f];
     if (v === undefined || v === null) return '';
     if (typeof v !== 'string') {
-      throw new Error(
+      throw changeFileError(
         `json: cannot unmarshal ${jsonKind(v)} into Go struct field TUFChange.${f} of type string`,
       );
     }
@@ -125,15 +135,21 @@ export function parseChange(bytes: Uint8Array): Change {
   const type = str('type');
   const path = str('path');
   let data: Buffer | null = null;
-  if (typeof fields.data === 'string') data = decodeGoBase64(fields.data);
-  else if (fields.data !== undefined && fields.data !== null) {
-    throw new Error(
+  if (typeof fields.data === 'string') {
+    try {
+      data = decodeGoBase64(fields.data);
+    } catch (e) {
+      throw changeFileError(errorMessage(e), e);
+    }
+  } else if (fields.data !== undefined && fields.data !== null) {
+    throw changeFileError(
       `json: cannot unmarshal ${jsonKind(fields.data)} into Go struct field TUFChange.data of type []uint8`,
     );
   }
-  if (!ACTIONS.includes(action)) throw new Error(`not a change: unknown action ${JSON.stringify(action)}`);
-  if (!TYPES.includes(type)) throw new Error(`not a change: unknown type ${JSON.stringify(type)}`);
-  if (role === '') throw new Error('not a change: no role (scope)');
+  if (!ACTIONS.includes(action))
+    throw changeFileError(`not a change: unknown action ${JSON.stringify(action)}`);
+  if (!TYPES.includes(type)) throw changeFileError(`not a change: unknown type ${JSON.stringify(type)}`);
+  if (role === '') throw changeFileError('not a change: no role (scope)');
   return { action: action as ChangeAction, role, type: type as ChangeType, path, data };
 }
 

@@ -6,6 +6,7 @@
  * `\n` `\r` `\t` or `\u00XX` (Go 1.19 has no `\b`/`\f` short forms), invalid UTF-8 as `\ufffd`.
  * Raw embedded JSON (`--custom`) is compacted by Go's scanner, whose error texts we reproduce.
  */
+import { MAX_JSON_DEPTH } from '../tuf/canonical.js';
 
 const HEX = '0123456789abcdef';
 
@@ -169,7 +170,14 @@ export function scanGoJson(src: Uint8Array): ScanResult {
     else fail('looking for beginning of value');
   };
 
+  // Go's scanner stops at 10,000 levels with this text; ours stops at the limit the metadata
+  // parser uses, before this recursive scanner could overflow the stack.
+  const enter = (depth: number): void => {
+    if (depth >= MAX_JSON_DEPTH) throw new GoJsonSyntaxError('exceeded max depth', i);
+  };
+
   const scanObject = (depth: number): void => {
+    enter(depth);
     i++;
     skipSpace();
     if (src[i] === 0x7d) {
@@ -206,6 +214,7 @@ export function scanGoJson(src: Uint8Array): ScanResult {
   };
 
   const scanArray = (depth: number): void => {
+    enter(depth);
     i++;
     skipSpace();
     if (src[i] === 0x5d) {

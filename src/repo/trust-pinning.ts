@@ -216,7 +216,8 @@ function chainsToCa(rc: RootCert, cas: X509Certificate[], now: Date): boolean {
 function pinChecker(input: RootValidationInput, firstBootstrap: boolean, seen: string[]): PinChecker {
   const { gun, pinning } = input;
   const details = { gun, rootKeyIds: seen };
-  const exact = pinning.certs[gun];
+  // Own keys only: a GUN such as `constructor` must not find Object.prototype's members.
+  const exact = Object.hasOwn(pinning.certs, gun) ? pinning.certs[gun] : undefined;
   const ids = exact ?? wildcardCerts(gun, pinning.certs);
   if (ids !== undefined) {
     return { mode: 'certs', check: (rc) => ids.includes(rc.keyId), pinned: ids.join(', ') };

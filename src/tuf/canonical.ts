@@ -9,7 +9,7 @@
  * rule-by-rule canonicalStringReference.
  */
 import { isUtf8 } from 'node:buffer';
-import { NotaryError } from '../errors.js';
+import { clipForMessage, NotaryError } from '../errors.js';
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_LIMIT = 2n ** 63n;
@@ -342,9 +342,41 @@ function goNormalise(v: unknown): unknown {
 }
 
 /**
+ * Deepest nesting of arrays/objects we accept. Go's decoder stops at 10,000; our canonicaliser
+ * and readers recurse, and a hostile file nested a few thousand deep would overflow the stack
+ * (a RangeError) instead of failing cleanly. Real metadata is nested fewer than 10 levels.
+ */
+export const MAX_JSON_DEPTH = 1000;
+
+/** MAX_JSON_DEPTH + 1 as soon as valid JSON text nests beyond the limit, else 0. */
+function nestingDepth(text: string): number {
+  let depth = 0;
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    const c = text.charCodeAt(i++);
+    if (c === 0x22) {
+      // Skip the string: find its closing quote (one not preceded by an odd run of backslashes).
+      for (;;) {
+        const q = text.indexOf('"', i);
+        if (q < 0) return 0;
+        let k = q - 1;
+        while (k >= i && text.charCodeAt(k) === 0x5c) k--;
+        i = q + 1;
+        if ((q - 1 - k) % 2 === 0) break;
+      }
+    } else if (c === 0x5b || c === 0x7b) {
+      depth++;
+      if (depth > MAX_JSON_DEPTH) return depth;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return 0;
+}
+
+/**
  * Parse JSON bytes into a value tree exactly as Go's `json.Unmarshal` into `interface{}` sees
  * them (invalid UTF-8 bytes and lone surrogate escapes become U+FFFD; duplicate keys: last wins).
- * Throws NotaryError INVALID_INPUT on syntax errors.
+ * Throws NotaryError INVALID_INPUT on syntax errors and on nesting deeper than MAX_JSON_DEPTH.
  */
 export function parseGoJson(input: Uint8Array | string): unknown {
   const text = typeof input === 'string' ? input : decodeGoUtf8(input);
@@ -352,7 +384,15 @@ export function parseGoJson(input: Uint8Array | string): unknown {
   try {
     value = JSON.parse(text);
   } catch (e) {
-    throw new NotaryError('INVALID_INPUT', `invalid JSON: ${(e as Error).message}`, { cause: e });
+    throw new NotaryError('INVALID_INPUT', `invalid JSON: ${clipForMessage((e as Error).message)}`, {
+      cause: e,
+    });
+  }
+  // A document shorter than twice the limit cannot nest beyond it: small inputs skip the scan.
+  if (text.length > 2 * MAX_JSON_DEPTH && nestingDepth(text) > MAX_JSON_DEPTH) {
+    throw new NotaryError('INVALID_INPUT', `invalid JSON: nested deeper than ${MAX_JSON_DEPTH} levels`, {
+      hint: 'Notary metadata and change files are never nested this deeply; the data is damaged or hostile.',
+    });
   }
   // The normalising walk is only needed when the text can produce a lone surrogate (a \uD8xx
   // escape, or a raw one in a JS string input). Files written by Go have none, and skipping

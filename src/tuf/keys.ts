@@ -9,7 +9,8 @@ import { type KeyObject, X509Certificate } from 'node:crypto';
 import { keyIdFor } from '../crypto/keygen.js';
 import type { KeyAlgorithm, KeyType } from '../crypto/keys.js';
 import { algorithmOf, publicKeyObject } from '../crypto/sign.js';
-import { NotaryError } from '../errors.js';
+import { certificatePublicKey } from '../crypto/x509.js';
+import { clipForMessage, NotaryError } from '../errors.js';
 import type { TufKey } from './types.js';
 
 export const KEY_TYPES: readonly KeyType[] = ['ecdsa', 'rsa', 'ed25519', 'ecdsa-x509', 'rsa-x509'];
@@ -101,7 +102,7 @@ export function leafCertificate(k: TufKey): X509Certificate {
 /** The bare public key behind `k` (certificate keys → the leaf's SPKI as an ecdsa/rsa key). */
 export function bareKey(k: TufKey): TufKey {
   if (!isCertificateKeyType(k.keytype)) return k;
-  const spki = leafCertificate(k).publicKey.export({ type: 'spki', format: 'der' });
+  const spki = certificatePublicKey(leafCertificate(k)).export({ type: 'spki', format: 'der' });
   return { keytype: algorithmOf(k.keytype), public: spki };
 }
 
@@ -123,7 +124,7 @@ export function publicKeyObjectOf(k: TufKey): KeyObject {
   const ck = cacheKey(k);
   const hit = certKeyCache.get(ck);
   if (hit) return hit;
-  const key = leafCertificate(k).publicKey;
+  const key = certificatePublicKey(leafCertificate(k));
   const expected = k.keytype === 'ecdsa-x509' ? 'ec' : 'rsa';
   if (key.asymmetricKeyType !== expected) {
     throw new NotaryError('KEY_INVALID', `${k.keytype} certificate holds a ${key.asymmetricKeyType} key`);
@@ -134,7 +135,10 @@ export function publicKeyObjectOf(k: TufKey): KeyObject {
 }
 
 function keyError(where: string, what: string): NotaryError {
-  return new NotaryError('METADATA_INVALID', `${where}: ${what}`, { details: { field: where } });
+  // `what` may quote a hostile value (a huge key type): one bounded line.
+  return new NotaryError('METADATA_INVALID', clipForMessage(`${where}: ${what}`), {
+    details: { field: where },
+  });
 }
 
 /** Field lookup with Go's case-insensitive struct-field matching (last matching key wins). */
@@ -186,6 +190,14 @@ export function decodeBase64Field(value: unknown, where: string): Buffer {
   return decoded;
 }
 
+/** A key type as shown in errors: scalars as JSON, containers by kind (they may be huge or deep). */
+function shownKeyType(v: unknown): string {
+  if (v === undefined) return '(missing)';
+  if (Array.isArray(v)) return 'array';
+  if (v !== null && typeof v === 'object') return 'object';
+  return JSON.stringify(v);
+}
+
 /** Parse a key JSON value (`{"keytype","keyval":{"public"}}`); `where` names it in errors. */
 export function parseTufKey(json: unknown, where: string): TufKey {
   if (json === null || typeof json !== 'object' || Array.isArray(json)) {
@@ -194,7 +206,7 @@ export function parseTufKey(json: unknown, where: string): TufKey {
   const obj = json as Record<string, unknown>;
   const keytype = goField(obj, 'keytype');
   if (!isKeyType(keytype)) {
-    throw keyError(`${where}.keytype`, `unsupported key type ${JSON.stringify(keytype)}`);
+    throw keyError(`${where}.keytype`, `unsupported key type ${shownKeyType(keytype)}`);
   }
   const keyval = goField(obj, 'keyval');
   if (keyval === null || typeof keyval !== 'object' || Array.isArray(keyval)) {
@@ -227,7 +239,7 @@ export function certificateKey(pemText: string, expected?: KeyAlgorithm): TufKey
   } catch (e) {
     throw new NotaryError('KEY_INVALID', `invalid certificate: ${(e as Error).message}`, { cause: e });
   }
-  const t = leaf.publicKey.asymmetricKeyType;
+  const t = certificatePublicKey(leaf).asymmetricKeyType;
   const alg: KeyAlgorithm | undefined = t === 'ec' ? 'ecdsa' : t === 'rsa' ? 'rsa' : undefined;
   if (!alg) {
     throw new NotaryError(

@@ -8,7 +8,7 @@
  * of the *typed* data). For files written by Go, C' = C; for anything we upload it must be.
  */
 import type { SignatureMethod } from '../crypto/keys.js';
-import { isNotaryError, NotaryError } from '../errors.js';
+import { clipForMessage, isNotaryError, NotaryError } from '../errors.js';
 import { canonicalBytes, canonicalString, envelopeForm, parseGoJson } from './canonical.js';
 import { hashStructureProblem } from './hashes.js';
 import { decodeBase64Field, goField, keyJson, parseTufKey } from './keys.js';
@@ -50,7 +50,8 @@ function dict<T>(): Record<string, T> {
 
 /** Go's ErrInvalidMetadata text: `<role> type metadata invalid: <msg>`. */
 export function invalidMetadata(role: RoleName, msg: string, field?: string, cause?: unknown): NotaryError {
-  return new NotaryError('METADATA_INVALID', `${role} type metadata invalid: ${msg}`, {
+  // msg may quote hostile content (a type name, a key ID): keep it one bounded line.
+  return new NotaryError('METADATA_INVALID', `${role} type metadata invalid: ${clipForMessage(msg, 500)}`, {
     details: field === undefined ? { role } : { role, field },
     cause,
     hint: 'The metadata is malformed: it was not produced by a notary client or was altered.',

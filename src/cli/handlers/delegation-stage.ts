@@ -13,11 +13,11 @@
  * - a key ID given to `remove`/`purge` that is not 64 hex characters is staged as Go does but
  *   named in a warning, since it can never match a key.
  */
-import { createPublicKey, X509Certificate } from 'node:crypto';
+import { createPublicKey, type KeyObject, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { pemDecodeFirst } from '../../crypto/pem.js';
-import { commonName, signatureAlgorithmOid } from '../../crypto/x509.js';
+import { certificatePublicKey, commonName, signatureAlgorithmOid } from '../../crypto/x509.js';
 import { errorMessage, NotaryError } from '../../errors.js';
 import {
   type Change,
@@ -93,7 +93,16 @@ function validateDelegationCertificate(ctx: CommandContext, der: Buffer, cert: X
       'Issue the certificate with a SHA-256 (or stronger) signature.',
     );
   }
-  const pub = cert.publicKey;
+  let pub: KeyObject;
+  try {
+    pub = certificatePublicKey(cert);
+  } catch (e) {
+    throw new KeyFileProblem(
+      'could not parse provided certificate: x509: malformed certificate',
+      'The certificate is damaged or holds a key type notary does not know (it needs ECDSA or RSA).',
+      e,
+    );
+  }
   if (pub.asymmetricKeyType === 'rsa' && (pub.asymmetricKeyDetails?.modulusLength ?? 0) < MIN_RSA_BITS) {
     throw new KeyFileProblem(
       'invalid certificate: RSA bit length is too short',
@@ -125,7 +134,8 @@ function certificateBlockKey(ctx: CommandContext, der: Buffer): TufKey {
     );
   }
   validateDelegationCertificate(ctx, der, cert);
-  const t = cert.publicKey.asymmetricKeyType;
+  // validateDelegationCertificate has read the key already: it is readable here.
+  const t = certificatePublicKey(cert).asymmetricKeyType;
   if (t !== 'ec' && t !== 'rsa') {
     throw new KeyFileProblem(
       `unsupported certificate key type ${t ?? 'unknown'}, expected an ECDSA or RSA key`,
