@@ -21,7 +21,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { link, open, readFile, rename, stat, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ensureDir, sweepStaleTemps, tempName } from '../atomic-file.js';
 import { errorMessage, NotaryError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -155,7 +155,8 @@ async function createExclusive(path: string, content: string): Promise<boolean> 
  * process replaced it in between. True when the stale lock is gone.
  */
 async function recoverStale(path: string, seen: Observed): Promise<boolean> {
-  const aside = `${path}.stale-${randomBytes(4).toString('hex')}`;
+  // A temp name of ours: if this process dies before removing it, the next sweep does.
+  const aside = join(dirname(path), tempName(LOCK_FILE_NAME));
   try {
     await rename(path, aside);
   } catch (e) {

@@ -98,6 +98,8 @@ export function listed(r: RunResult): string[] {
 
 /** The "publishing <gun>: attempt k of 3" lines of a `-v` run. */
 export const attempts = (r: RunResult) => r.stderr.match(/publishing \S+: attempt \d of 3/g) ?? [];
+/** How often a `-v` run redid an attempt because the server moved before its upload. */
+export const refreshes = (r: RunResult) => (r.stderr.match(/again before uploading/g) ?? []).length;
 
 export interface RoundsResult {
   gun: string;
@@ -106,6 +108,8 @@ export interface RoundsResult {
   results: RunResult[];
   /** publishes by the number of attempts they needed (index 1..3) */
   histogram: number[];
+  /** redos before an upload (the server moved during the attempt), all publishes together */
+  refreshes: number;
 }
 
 /**
@@ -125,6 +129,7 @@ export async function concurrentRounds(
   const expected: string[] = [];
   const results: RunResult[] = [];
   const histogram = [0, 0, 0, 0];
+  let redone = 0;
   for (let round = 1; round <= rounds; round++) {
     for (const [i, c] of cs.entries()) {
       const names = Array.from({ length: perRound }, (_, t) => `c${i + 1}/r${round}/t${t}`);
@@ -135,7 +140,8 @@ export async function concurrentRounds(
     for (const r of rs) {
       results.push(r);
       histogram[attempts(r).length] = (histogram[attempts(r).length] ?? 0) + 1;
+      redone += refreshes(r);
     }
   }
-  return { gun, dir, expected, results, histogram };
+  return { gun, dir, expected, results, histogram, refreshes: redone };
 }

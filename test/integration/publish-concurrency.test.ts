@@ -200,7 +200,12 @@ describe('VERSION: another publisher changed the GUN meanwhile', () => {
 
 describe('concurrent publishers on one GUN', () => {
   it('4 clients x 10 targets x 5 rounds: every publish succeeds, 200 targets, none lost or duplicated, Go lists all', async () => {
-    const { gun, dir, expected, results, histogram } = await concurrentRounds(server.url, 4, 10, 5);
+    const { gun, dir, expected, results, histogram, refreshes } = await concurrentRounds(
+      server.url,
+      4,
+      10,
+      5,
+    );
     for (const r of results) ok(r); // no retry by the caller: each publish ran once
     expect(results).toHaveLength(20);
     expect(expected).toHaveLength(200);
@@ -221,7 +226,7 @@ describe('concurrent publishers on one GUN', () => {
     }
     // For the record: how many attempts the publishers needed among themselves.
     console.info(
-      `4x10x5: publishes by attempts needed: 1: ${histogram[1]}, 2: ${histogram[2]}, 3: ${histogram[3]}`,
+      `4x10x5: publishes by attempts needed: 1: ${histogram[1]}, 2: ${histogram[2]}, 3: ${histogram[3]}; redone before upload: ${refreshes}`,
     );
   });
 

@@ -29,6 +29,7 @@ describe('concurrent publishers stress', () => {
     const total = [0, 0, 0, 0];
     let failed = 0;
     let lost = 0;
+    let redone = 0;
     for (let i = 0; i < REPEAT; i++) {
       const r = await concurrentRounds(server.url, CLIENTS, TARGETS, ROUNDS);
       const bad = r.results.filter((x) => x.code !== 0);
@@ -38,15 +39,18 @@ describe('concurrent publishers stress', () => {
       const have = new Set(Object.keys((await serverTargets(server.url, r.gun)).targets));
       const missing = r.expected.filter((t) => !have.has(t));
       lost += bad.length > 0 ? 0 : missing.length;
+      redone += r.refreshes;
       r.histogram.forEach((v, k) => {
         total[k] = (total[k] ?? 0) + v;
       });
       process.stdout.write(
-        `repeat ${i + 1}: attempts needed 1: ${r.histogram[1]}, 2: ${r.histogram[2]}, 3: ${r.histogram[3]}; failed ${bad.length}; missing ${missing.length}\n`,
+        `repeat ${i + 1}: attempts needed 1: ${r.histogram[1]}, 2: ${r.histogram[2]}, 3: ${r.histogram[3]}; ` +
+          `redone before upload ${r.refreshes}; failed ${bad.length}; missing ${missing.length}\n`,
       );
     }
     process.stdout.write(
       `\n${REPEAT * CLIENTS * ROUNDS} publishes: attempts needed 1: ${total[1]}, 2: ${total[2]}, 3: ${total[3]}; ` +
+        `redone before upload ${redone}; ` +
         `failed ${failed}; targets lost ${lost}\n`,
     );
     expect(failed).toBe(0);

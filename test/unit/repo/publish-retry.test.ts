@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { ExitCode, NotaryError } from '../../../src/errors.js';
 import type { PublishContext, PublishResult } from '../../../src/repo/publish.js';
-import { backoffDelay, MAX_PUBLISH_ATTEMPTS, publishWithRetry } from '../../../src/repo/publish-retry.js';
+import {
+  backoffDelay,
+  MAX_PUBLISH_ATTEMPTS,
+  MAX_REFRESHES,
+  publishWithRetry,
+} from '../../../src/repo/publish-retry.js';
+import type { RepoState } from '../../../src/repo/state.js';
+import { parseMetadata } from '../../../src/tuf/metadata.js';
+import type { TimestampSigned } from '../../../src/tuf/types.js';
 import { failure, memLog } from '../../helpers/memlog.js';
 
 const version = () =>
@@ -24,6 +32,7 @@ function harness(outcomes: Array<Error | 'ok'>) {
       [],
       {
         random: () => 0.5,
+        checkBeforeUpload: false,
         sleep: async (ms) => {
           slept.push(ms);
         },
@@ -95,5 +104,91 @@ describe('publish retry on VERSION (another publisher was faster)', () => {
     expect(backoffDelay(3, 10, { random: () => 0.999 })).toBe(1998); // doubled for attempt 3
     expect(backoffDelay(2, 500, { random: () => 0.999 })).toBe(3996); // 8 x a 500 ms attempt
     expect(backoffDelay(3, 5000, { random: () => 0.999 })).toBe(7992); // capped at 8 s
+  });
+});
+
+/** A timestamp.json pointing at snapshot `n` (structure only: the guard never trusts it). */
+function timestamp(n: number): Buffer {
+  const sha = Buffer.alloc(32, n).toString('base64');
+  return Buffer.from(
+    JSON.stringify({
+      signed: {
+        _type: 'Timestamp',
+        expires: '2030-01-01T00:00:00Z',
+        meta: { snapshot: { hashes: { sha256: sha }, length: 1 } },
+        version: n,
+      },
+      signatures: [],
+    }),
+  );
+}
+
+describe('check before upload: the server moved during the attempt', () => {
+  /**
+   * A server whose snapshot advances `moves` times between an update and the following upload
+   * (another publisher getting in each time), and a one-attempt publish shaped like
+   * publishChanges: update, then upload.
+   */
+  function server(moves: number) {
+    let snapshot = 1;
+    let left = moves;
+    const uploads: number[] = [];
+    const log = memLog();
+    const remote = {
+      getMeta: async (role: string) => {
+        expect(role).toBe('timestamp');
+        return timestamp(snapshot);
+      },
+      publish: async () => {
+        uploads.push(snapshot);
+      },
+    };
+    const ctx = {
+      gun: 'ex.io/fresh',
+      log,
+      remote,
+      update: async () => {
+        const state = { timestamp: parseMetadata<TimestampSigned>(timestamp(snapshot), 'timestamp') };
+        if (left > 0) {
+          left--;
+          snapshot++; // someone publishes while we apply and sign
+        }
+        return state as unknown as RepoState;
+      },
+    } as unknown as PublishContext;
+    const publish = async (c: PublishContext) => {
+      await c.update();
+      await c.remote.publish(new Map());
+      return ok;
+    };
+    const slept: number[] = [];
+    const run = () =>
+      publishWithRetry(ctx, [], { random: () => 0.5, sleep: async (ms) => void slept.push(ms) }, publish);
+    return { run, uploads, log, slept };
+  }
+
+  it('redoes the attempt at once instead of uploading what the server would refuse; no attempt is spent', async () => {
+    const s = server(2);
+    await expect(s.run()).resolves.toBe(ok);
+    expect(s.uploads).toEqual([3]); // one upload, made from the latest state
+    const info = s.log.lines.filter((l) => l.startsWith('info: '));
+    expect(info.filter((l) => l.includes('attempt 1 of 3'))).toHaveLength(1);
+    expect(info.filter((l) => l.includes('attempt 2 of 3'))).toHaveLength(0);
+    expect(info.filter((l) => l.includes('before uploading'))).toHaveLength(2);
+    expect(s.slept.every((ms) => ms < 50)).toBe(true); // no backoff, only a little jitter
+  });
+
+  it(`is bounded: after ${MAX_REFRESHES} redos the attempt uploads anyway`, async () => {
+    const s = server(100);
+    await expect(s.run()).resolves.toBe(ok);
+    expect(s.uploads).toHaveLength(1);
+    expect(s.log.lines.filter((l) => l.includes('before uploading'))).toHaveLength(MAX_REFRESHES);
+  });
+
+  it('an unchanged server is uploaded to directly (one extra GET of timestamp.json)', async () => {
+    const s = server(0);
+    await expect(s.run()).resolves.toBe(ok);
+    expect(s.uploads).toEqual([1]);
+    expect(s.log.lines.filter((l) => l.includes('before uploading'))).toEqual([]);
   });
 });
