@@ -20,9 +20,9 @@
  *   (Repository takes it once per command and calls the unlocked steps inside).
  */
 import { randomBytes } from 'node:crypto';
-import { link, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { link, mkdir, open, readFile, rename, rmdir, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { ensureDir, sweepStaleTemps, tempName } from '../atomic-file.js';
+import { PRIVATE_DIR_MODE, sweepStaleTemps, tempName } from '../atomic-file.js';
 import { errorMessage, NotaryError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { currentOwner, isProcessAlive } from '../process-owner.js';
@@ -188,8 +188,11 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 export async function acquireGunLock(o: GunLockOptions): Promise<() => Promise<void>> {
   const path = gunLockPath(o.trustDir, o.gun);
   const dir = repoPaths(o.trustDir, o.gun).repoDir;
+  // The first directory this creates (if any): removed again on release when still empty, so
+  // a command that fails early (offline init) leaves the trust directory as it found it.
+  let createdDir: string | undefined;
   try {
-    await ensureDir(dir);
+    createdDir = await mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
   } catch (e) {
     throw lockIoError(path, e);
   }
@@ -213,11 +216,19 @@ export async function acquireGunLock(o: GunLockOptions): Promise<() => Promise<v
     try {
       created = await tryCreate(path, dir, content);
     } catch (e) {
+      if (!(e instanceof NotaryError) && (e as NodeJS.ErrnoException).code === 'ENOENT') {
+        // The previous holder removed the directory it had created (see release): again.
+        await mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE }).catch(() => {});
+        if (Date.now() - started < timeoutMs) continue;
+      }
       throw e instanceof NotaryError ? e : lockIoError(path, e);
     }
     if (created) {
       if (announced !== 'no') o.log.info(`took the lock of ${o.gun} after ${Date.now() - started} ms`);
-      return async () => release(path, token);
+      return async () => {
+        await release(path, token);
+        if (createdDir !== undefined) await removeEmptyDirs(dir, createdDir);
+      };
     }
     const seen = await observe(path);
     if (!seen) continue; // released between our attempt and the read
@@ -267,6 +278,18 @@ async function release(path: string, token: string): Promise<void> {
   // Only our own lock: if it was (wrongly) recovered meanwhile, the file is someone else's.
   const text = await readFile(path, 'utf8').catch(() => undefined);
   if (text !== undefined && parseHolder(text)?.token === token) await unlink(path).catch(() => {});
+}
+
+/** rmdir `from` and its parents up to `upTo` (inclusive) while they are empty. */
+async function removeEmptyDirs(from: string, upTo: string): Promise<void> {
+  for (let d = from; ; d = dirname(d)) {
+    try {
+      await rmdir(d);
+    } catch {
+      return; // not empty (the command wrote its data there) or gone
+    }
+    if (d === upTo || dirname(d) === d) return;
+  }
 }
 
 /** Runs `fn` holding the lock of `gun`; the lock is released however `fn` ends. */

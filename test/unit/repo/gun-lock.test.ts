@@ -60,8 +60,9 @@ describe('per-GUN lock', () => {
       expect(typeof h['token']).toBe('string');
     });
     expect(existsSync(path)).toBe(false);
-    // No temp file of the atomic creation is left either.
-    expect(readdirSync(dirname(path))).toEqual([]);
+    // Nor the directories it had to create (the work wrote nothing there): a command that
+    // fails early leaves the trust directory as it was.
+    expect(existsSync(join(trust, 'tuf'))).toBe(false);
     // Released also when the work fails.
     await expect(
       withGunLock({ trustDir: trust, gun: GUN, log, purpose: 'publish' }, async () => {
@@ -69,6 +70,11 @@ describe('per-GUN lock', () => {
       }),
     ).rejects.toThrow('boom');
     expect(existsSync(path)).toBe(false);
+    // Directories the work filled stay, without a temp file of the atomic creation.
+    await withGunLock({ trustDir: trust, gun: GUN, log, purpose: 'publish' }, async () => {
+      mkdirSync(join(dirname(path), 'metadata'));
+    });
+    expect(readdirSync(dirname(path))).toEqual(['metadata']);
   });
 
   it('serialises holders: never two inside at once, every one gets its turn', async () => {
