@@ -5,6 +5,14 @@
  * the wrong moment leaves an empty or half-written file that breaks later commands. We write a
  * temp file on the same file system, fsync it, and rename it over the target: readers (including
  * a concurrently running Go client) see either the old or the new content, never a torn one.
+ *
+ * A process killed between creating the temp file and renaming it leaves the temp file behind
+ * (`kill -9` during `key rotate` left an empty `.timestamp.json.tmp-…`). Temp names therefore
+ * carry their owner (`.<name>.tmp-<pid>-<host tag>-<random>`), and the first write of a process
+ * into a directory removes the temp files of owners that are gone: same host and the pid no
+ * longer runs, or older than STALE_TEMP_AGE_MS whoever wrote them. No reader mistakes a temp
+ * file for data: its name never ends in `.key`, `.json` or `.change`, and change files are
+ * staged in a sub-directory (Go reads every file of `changelist/`, but skips directories).
  */
 import { randomBytes } from 'node:crypto';
 import {
@@ -13,12 +21,15 @@ import {
   fsyncSync,
   mkdirSync,
   openSync,
+  readdirSync,
   renameSync,
+  statSync,
   unlinkSync,
   writeSync,
 } from 'node:fs';
-import { mkdir, open, rename, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { currentOwner, hostTag, isProcessAlive } from './process-owner.js';
 
 /** Mode of every private file notary writes (keys, metadata, changes, exports). */
 export const PRIVATE_FILE_MODE = 0o600;
@@ -36,22 +47,156 @@ export interface AtomicWriteOptions {
   tmpDir?: string;
 }
 
-function tempPath(file: string, tmpDir: string | undefined): string {
-  return join(tmpDir ?? dirname(file), `.${basename(file)}.tmp-${randomBytes(6).toString('hex')}`);
+/**
+ * A temp file whose owner may still be writing it is never removed before this age (an owner
+ * on another host, or a name without an owner written by an older tsnotary). Writing a temp
+ * file takes milliseconds; an hour leaves room for a stalled network file system.
+ */
+export const STALE_TEMP_AGE_MS = 60 * 60 * 1000;
+
+/** `.<target>.tmp-<pid>-<host tag>-<random>`, or the owner-less `.<target>.tmp-<12 hex>` of older builds. */
+const TEMP_NAME = /^\..+\.tmp-(?:(\d{1,10})-([0-9a-f]{8})-[0-9a-f]{8}|[0-9a-f]{12})$/;
+
+/** The owner a temp file name records; undefined when `name` is not one of our temp files. */
+export function parseTempName(name: string): { pid?: number; hostTag?: string } | undefined {
+  const m = TEMP_NAME.exec(name);
+  if (!m) return undefined;
+  return m[1] === undefined ? {} : { pid: Number(m[1]), hostTag: m[2]! };
 }
 
-/** `mkdir -p` with mode 0700 for the directories it creates. */
+/** True when `name` follows our temp naming (any owner). */
+export function isTempName(name: string): boolean {
+  return TEMP_NAME.test(name);
+}
+
+/** Name of a new temp file for `target` (exported for tests). */
+export function tempName(target: string): string {
+  return `.${target}.tmp-${currentOwner().pid}-${hostTag()}-${randomBytes(4).toString('hex')}`;
+}
+
+function tempPath(file: string, tmpDir: string | undefined): string {
+  return join(tmpDir ?? dirname(file), tempName(basename(file)));
+}
+
+export interface SweepOptions {
+  /** Wall clock in ms (tests). */
+  nowMs?: number;
+  /** Liveness probe for pids of this host (tests). */
+  isAlive?: (pid: number) => boolean;
+  /** Age after which any temp file is stale (default STALE_TEMP_AGE_MS). */
+  maxAgeMs?: number;
+}
+
+/** Whether a temp file (already known to follow our naming) is abandoned. */
+function abandoned(
+  owner: { pid?: number; hostTag?: string },
+  mtimeMs: () => number | undefined,
+  o: SweepOptions,
+): boolean {
+  if (owner.pid !== undefined && owner.hostTag === hostTag()) {
+    if (owner.pid === currentOwner().pid) return false; // ours: being written right now
+    if (!(o.isAlive ?? isProcessAlive)(owner.pid)) return true;
+  }
+  const mtime = mtimeMs();
+  return mtime !== undefined && (o.nowMs ?? Date.now()) - mtime > (o.maxAgeMs ?? STALE_TEMP_AGE_MS);
+}
+
+/**
+ * Removes the abandoned temp files of `dir` (see the module comment); returns their names.
+ * Never throws: a directory that cannot be read or a file that vanished is simply skipped.
+ */
+export async function sweepStaleTemps(dir: string, o: SweepOptions = {}): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const owner = parseTempName(name);
+    if (!owner) continue;
+    const file = join(dir, name);
+    let mtime: number | undefined;
+    try {
+      mtime = (await stat(file)).mtimeMs;
+    } catch {
+      continue;
+    }
+    if (!abandoned(owner, () => mtime, o)) continue;
+    try {
+      await unlink(file);
+      removed.push(name);
+    } catch {
+      // gone already, or not ours to remove
+    }
+  }
+  return removed;
+}
+
+/** Synchronous `sweepStaleTemps`. */
+export function sweepStaleTempsSync(dir: string, o: SweepOptions = {}): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const owner = parseTempName(name);
+    if (!owner) continue;
+    const file = join(dir, name);
+    const mtime = () => {
+      try {
+        return statSync(file).mtimeMs;
+      } catch {
+        return undefined;
+      }
+    };
+    if (!abandoned(owner, mtime, o)) continue;
+    try {
+      unlinkSync(file);
+      removed.push(name);
+    } catch {
+      // gone already, or not ours to remove
+    }
+  }
+  return removed;
+}
+
+/** Directories this process has swept already: one readdir per directory per run is enough. */
+const swept = new Set<string>();
+
+async function sweepOnce(dir: string): Promise<void> {
+  if (swept.has(dir)) return;
+  swept.add(dir);
+  await sweepStaleTemps(dir);
+}
+
+function sweepOnceSync(dir: string): void {
+  if (swept.has(dir)) return;
+  swept.add(dir);
+  sweepStaleTempsSync(dir);
+}
+
+/**
+ * `mkdir -p` with mode 0700 for the directories it creates. When it created any, the parent
+ * of the first one is fsynced so the new directory entry survives a power loss.
+ */
 export async function ensureDir(dir: string, mode: number = PRIVATE_DIR_MODE): Promise<void> {
-  await mkdir(dir, { recursive: true, mode });
+  const first = await mkdir(dir, { recursive: true, mode });
+  if (first !== undefined) await syncDir(dirname(first));
 }
 
 /** Synchronous `ensureDir`. */
 export function ensureDirSync(dir: string, mode: number = PRIVATE_DIR_MODE): void {
-  mkdirSync(dir, { recursive: true, mode });
+  const first = mkdirSync(dir, { recursive: true, mode });
+  if (first !== undefined) syncDirSync(dirname(first));
 }
 
 /** Best-effort fsync of a directory so the rename itself survives a power loss. */
-async function syncDir(dir: string): Promise<void> {
+export async function syncDir(dir: string): Promise<void> {
   try {
     const h = await open(dir, 'r');
     try {
@@ -61,6 +206,19 @@ async function syncDir(dir: string): Promise<void> {
     }
   } catch {
     // Some file systems refuse fsync on directories; the data itself is already synced.
+  }
+}
+
+/** Synchronous `syncDir`. */
+export function syncDirSync(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch {
+    // see syncDir
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 
@@ -77,6 +235,7 @@ export async function writeFileAtomic(
   const mode = options.mode ?? PRIVATE_FILE_MODE;
   await ensureDir(dirname(file));
   if (options.tmpDir !== undefined) await ensureDir(options.tmpDir);
+  await sweepOnce(options.tmpDir ?? dirname(file));
   const tmp = tempPath(file, options.tmpDir);
   const handle = await open(tmp, 'wx', mode);
   let renamed = false;
@@ -105,6 +264,7 @@ export function writeFileAtomicSync(
   const mode = options.mode ?? PRIVATE_FILE_MODE;
   ensureDirSync(dirname(file));
   if (options.tmpDir !== undefined) ensureDirSync(options.tmpDir);
+  sweepOnceSync(options.tmpDir ?? dirname(file));
   const tmp = tempPath(file, options.tmpDir);
   const fd = openSync(tmp, 'wx', mode);
   let renamed = false;
@@ -129,4 +289,5 @@ export function writeFileAtomicSync(
       }
     }
   }
+  syncDirSync(dirname(file));
 }

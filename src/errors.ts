@@ -18,6 +18,8 @@ export const ExitCode = {
   integrity: 6,
   keys: 7,
   aborted: 8,
+  /** Another publisher changed the GUN meanwhile (every retry lost), or its lock stayed taken. */
+  conflict: 9,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -38,6 +40,7 @@ export type ErrorCode =
   | 'SERVER_REJECTED'
   | 'UNAUTHORIZED'
   | 'VERSION_CONFLICT'
+  | 'LOCKED'
   | 'BAD_RESPONSE'
   | 'METADATA_INVALID'
   | 'SIGNATURE'
@@ -75,7 +78,8 @@ const defaultExit: Record<ErrorCode, ExitCodeValue> = {
   SERVER: ExitCode.network,
   SERVER_REJECTED: ExitCode.generic,
   UNAUTHORIZED: ExitCode.auth,
-  VERSION_CONFLICT: ExitCode.generic,
+  VERSION_CONFLICT: ExitCode.conflict,
+  LOCKED: ExitCode.conflict,
   BAD_RESPONSE: ExitCode.integrity,
   METADATA_INVALID: ExitCode.integrity,
   SIGNATURE: ExitCode.integrity,

@@ -2,6 +2,7 @@
  * Wiring from a CommandContext to a repository: the trust server connection (ping, auth with
  * NOTARY_AUTH or the username/password prompt) and the Repository facade.
  */
+import { NotaryError } from '../errors.js';
 import type { Access, Credentials, Remote } from '../remote/types.js';
 import { Repository } from '../repo/repository.js';
 import type { Settings } from '../repo/settings.js';
@@ -59,6 +60,7 @@ export async function openRemote(
  */
 export async function openRepository(ctx: CommandContext, gun: string, access: Access): Promise<Repository> {
   const settings = await ctx.settings();
+  const lockTimeoutMs = lockTimeoutFromEnv(ctx.env);
   const keys = await openCryptoService(ctx, settings);
   return new Repository({
     gun,
@@ -69,5 +71,22 @@ export async function openRepository(ctx: CommandContext, gun: string, access: A
     pinning: settings.trustPinning,
     log: ctx.log,
     clock: ctx.clock,
+    ...(lockTimeoutMs !== undefined ? { lockTimeoutMs } : {}),
   });
+}
+
+/**
+ * `TSNOTARY_LOCK_TIMEOUT`: seconds a publish waits for another tsnotary process holding the
+ * GUN's lock of this trust directory (src/repo/gun-lock.ts). Unset: the default.
+ */
+export function lockTimeoutFromEnv(env: NodeJS.ProcessEnv): number | undefined {
+  const raw = env['TSNOTARY_LOCK_TIMEOUT'];
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const secs = Number(raw.trim().replace(/s$/, ''));
+  if (!Number.isFinite(secs) || secs < 0) {
+    throw new NotaryError('CONFIG', `invalid TSNOTARY_LOCK_TIMEOUT ${JSON.stringify(raw)}`, {
+      hint: 'Set it to a number of seconds, e.g. TSNOTARY_LOCK_TIMEOUT=300.',
+    });
+  }
+  return Math.round(secs * 1000);
 }

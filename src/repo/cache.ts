@@ -7,8 +7,8 @@
  * reads are capped at 100 MiB like Go's MaxDownloadSize.
  */
 import { open, rm, rmdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import { writeFileAtomic } from '../atomic-file.js';
+import { dirname, join } from 'node:path';
+import { syncDir, writeFileAtomic } from '../atomic-file.js';
 import { errorMessage, NotaryError } from '../errors.js';
 import { isInside, type RepoPaths, repoPaths } from './paths.js';
 
@@ -95,9 +95,11 @@ export class MetadataCache {
     }
   }
 
-  /** Removes the cached file of `role` (no error when absent). */
+  /** Removes the cached file of `role` (no error when absent); the removal is fsynced. */
   async remove(role: string): Promise<void> {
-    await rm(this.fileOf(role), { force: true });
+    const file = this.fileOf(role);
+    await rm(file, { force: true });
+    await syncDir(dirname(file));
   }
 
   /** Removes the whole metadata cache of this repository. */

@@ -201,6 +201,35 @@ async function signRole<T extends RootSigned | TargetsSigned | SnapshotSigned>(
 }
 
 /**
+ * Writes the three files of a new repository so that a crash at any point leaves either the
+ * previous state or no repository at all, never a mix (Go writes root first: killed after it,
+ * every later publish fails on the missing or foreign targets.json). A cached root is what
+ * marks a repository as initialised (loadLocalRepo, the update walk), so:
+ * - an existing root (re-init) is removed first: killed after that, the repository reads as
+ *   not initialised (a publish initialises it again, a read trusts the server's root on first
+ *   use), never as the old root with the new targets that it does not sign;
+ * - targets and snapshot are written next, each atomically (without a root they are never
+ *   read as a local repository, and the update walk re-downloads cached files whose hashes do
+ *   not match the server's snapshot);
+ * - the root is written last.
+ * The metadata directory is fsynced after each rename (atomic-file.ts), so the order also holds
+ * after a power loss.
+ */
+export async function writeInitialCache(
+  cache: MetadataCache,
+  root: Uint8Array,
+  targets: Uint8Array,
+  snapshot?: Uint8Array,
+): Promise<void> {
+  await cache.remove('root');
+  await cache.write('targets', targets);
+  // A server-managed snapshot key: the server signs the first snapshot, so none is cached here.
+  if (snapshot) await cache.write('snapshot', snapshot);
+  else await cache.remove('snapshot');
+  await cache.write('root', root);
+}
+
+/**
  * Initialises the repository locally and writes root/targets/snapshot v1 to the cache.
  * Returns them as parsed metadata (what a first publish starts from).
  */
@@ -261,9 +290,10 @@ export async function initializeRepo(opts: InitOptions): Promise<LocalRepoData> 
     'targets',
     [{ keyId: tufKeyId(targetsKey), signer: targetsSigner, key: targetsKey }],
   );
-  await opts.cache.write('root', root.raw);
-  await opts.cache.write('targets', targets.raw);
-  if (!snapshotSigner) return { root, targets };
+  if (!snapshotSigner) {
+    await writeInitialCache(opts.cache, root.raw, targets.raw);
+    return { root, targets };
+  }
   const snapshot = await signRole<SnapshotSigned>(
     {
       _type: 'Snapshot',
@@ -275,6 +305,6 @@ export async function initializeRepo(opts: InitOptions): Promise<LocalRepoData> 
     [{ keyId: tufKeyId(snapshotKey), signer: snapshotSigner, key: snapshotKey }],
   );
 
-  await opts.cache.write('snapshot', snapshot.raw);
+  await writeInitialCache(opts.cache, root.raw, targets.raw, snapshot.raw);
   return { root, targets, snapshot };
 }

@@ -10,8 +10,10 @@ import type { Clock, TufKey } from '../tuf/types.js';
 import type { ChangeToApply } from './apply-changes.js';
 import { deleteLocalRepoData, MetadataCache } from './cache.js';
 import { type Changelist, openChangelist } from './changelist.js';
+import { withGunLock } from './gun-lock.js';
 import { type InitKeyService, initializeRepo } from './init.js';
-import { type LocalRepoData, type PublishContext, type PublishResult, publishChanges } from './publish.js';
+import type { LocalRepoData, PublishContext, PublishResult } from './publish.js';
+import { publishWithRetry, type RetryPolicy } from './publish-retry.js';
 import type { TrustPinning } from './settings.js';
 import type { RepoState } from './state.js';
 import { MAX_DOWNLOAD_SIZE, updateRepo, type WalkScope } from './update.js';
@@ -27,6 +29,10 @@ export interface RepositoryOptions {
   pinning: TrustPinning;
   log: Logger;
   clock: Clock;
+  /** Longest wait for another process's lock of this GUN (default: gun-lock.ts). */
+  lockTimeoutMs?: number;
+  /** VERSION-conflict retries of a publish (default: publish-retry.ts). */
+  retry?: RetryPolicy;
 }
 
 export class Repository {
@@ -70,6 +76,23 @@ export class Repository {
     return this.update({ kind: 'all' });
   }
 
+  /**
+   * Runs `fn` holding this GUN's lock of the trust directory (gun-lock.ts): publishes and inits
+   * of one trust directory take turns instead of racing.
+   */
+  private locked<T>(purpose: string, fn: () => Promise<T>): Promise<T> {
+    return withGunLock(
+      {
+        trustDir: this.o.trustDir,
+        gun: this.gun,
+        log: this.o.log,
+        purpose,
+        ...(this.o.lockTimeoutMs !== undefined ? { timeoutMs: this.o.lockTimeoutMs } : {}),
+      },
+      fn,
+    );
+  }
+
   /** `init`: create keys and root/targets/snapshot v1 in the cache (nothing is published). */
   async init(
     opts: {
@@ -78,10 +101,18 @@ export class Repository {
       serverManagedSnapshot?: boolean;
     } = {},
   ): Promise<LocalRepoData> {
+    const remote = await this.remote();
+    return this.locked('init', () => this.initUnlocked(remote, opts));
+  }
+
+  private initUnlocked(
+    remote: Remote,
+    opts: { rootKeyIds?: readonly string[]; rootCerts?: readonly TufKey[] },
+  ): Promise<LocalRepoData> {
     return initializeRepo({
       gun: this.gun,
       cache: this.cache,
-      remote: await this.remote(),
+      remote,
       keys: this.o.keys,
       log: this.o.log,
       clock: this.o.clock,
@@ -94,35 +125,53 @@ export class Repository {
   /**
    * Publishes `changes` (given in memory, e.g. a key rotation) without touching the changelist.
    * `extraRootSigningKeys`: optional root signers (`key rotate --legacy`, see PublishContext).
+   * Holds the GUN's lock; a VERSION conflict with another publisher is retried (publish-retry.ts).
    */
   async publishChanges(
     changes: readonly ChangeToApply[],
     opts: Pick<PublishContext, 'extraRootSigningKeys'> = {},
   ): Promise<PublishResult> {
-    return publishChanges(
+    const remote = await this.remote();
+    return this.locked('publish', () => this.publishChangesUnlocked(remote, changes, opts));
+  }
+
+  private publishChangesUnlocked(
+    remote: Remote,
+    changes: readonly ChangeToApply[],
+    opts: Pick<PublishContext, 'extraRootSigningKeys'>,
+  ): Promise<PublishResult> {
+    return publishWithRetry(
       {
         ...opts,
         gun: this.gun,
         cache: this.cache,
-        remote: await this.remote(),
+        remote,
         signers: this.o.keys,
         keyLocations: this.o.keyLocations,
         log: this.o.log,
         clock: this.o.clock,
         update: () => this.updateForWrite(),
-        initialize: () => this.init(),
+        initialize: () => this.initUnlocked(remote, {}),
       },
       changes,
+      this.o.retry,
     );
   }
 
   /**
    * `publish`: applies every staged change, uploads, then removes exactly the change files it
-   * applied (a change staged meanwhile stays). On failure every change stays staged.
+   * applied (a change staged meanwhile stays). On failure every change stays staged. The lock
+   * covers reading the changelist too, so a second publish of this trust directory waits and
+   * then sees only what the first one left.
    */
   async publish(): Promise<PublishResult> {
+    const remote = await this.remote();
+    return this.locked('publish', () => this.publishStaged(remote));
+  }
+
+  private async publishStaged(remote: Remote): Promise<PublishResult> {
     const staged = await this.changelist.list();
-    const result = await this.publishChanges(staged);
+    const result = await this.publishChangesUnlocked(remote, staged, {});
     try {
       // Several removals in flight: 10,000 sequential unlinks cost seconds of pure latency.
       const files = staged.map((c) => c.file);
