@@ -107,7 +107,11 @@ export class Repository {
 
   private initUnlocked(
     remote: Remote,
-    opts: { rootKeyIds?: readonly string[]; rootCerts?: readonly TufKey[] },
+    opts: {
+      rootKeyIds?: readonly string[];
+      rootCerts?: readonly TufKey[];
+      serverManagedSnapshot?: boolean;
+    },
   ): Promise<LocalRepoData> {
     return initializeRepo({
       gun: this.gun,

@@ -1,3 +1,4 @@
+// @module-tag go -- runs Go binaries, so it is left out of the shifted-clock pass (docs/testing.md)
 /**
  * Issue 9 part 2, in CI: `kill -9` at random points of init, add, publish, key rotate (targets,
  * snapshot -r), key generate, key import, delegation add and key passwd against a real

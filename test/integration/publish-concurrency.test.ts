@@ -1,3 +1,4 @@
+// @module-tag go -- runs Go binaries, so it is left out of the shifted-clock pass (docs/testing.md)
 /**
  * Publishes that survive each other (issue 9 part 3), against a real notary-server:
  * - another publisher (Go notary, another trust directory) wins the race: the server answers
