@@ -280,6 +280,7 @@ export async function main(argv: string[], ioOverrides: Partial<MainIo> = {}): P
       get stdin() {
         return io.stdin;
       },
+      ...('stdin' in ioOverrides ? {} : { stdinFd: 0 }),
       env: io.env,
       cwd: io.cwd,
       globals,
