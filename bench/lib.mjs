@@ -10,6 +10,53 @@ import { fileURLToPath } from 'node:url';
 
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const tsBin = `node ${join(root, 'bin', 'tsnotary.js')}`;
+/**
+ * Optional earlier build to measure in the same hyperfine runs (old vs new vs Go), e.g.
+ * `TSNOTARY_BASELINE="node /tmp/old/bin/tsnotary.js" node bench/run.mjs`.
+ */
+export const baselineBin = process.env['TSNOTARY_BASELINE'] ?? '';
+
+/** Adds an `old` command (the ts command run by the baseline build) when a baseline is set. */
+export function withBaseline(commands) {
+  if (!baselineBin || !commands.ts) return commands;
+  return { ...commands, old: commands.ts.replace(tsBin, baselineBin) };
+}
+
+/** Rows of the issue's goal table (S1–S8), filled by the suites, printed at the end. */
+export const goalRows = [];
+
+/**
+ * Records one goal row: `ts`, `old` (optional) and `ref` (Go or bare node) mean seconds (or
+ * KiB for RSS), the goal as a maximum ratio ts/ref.
+ */
+export function goalRow(id, what, r, refLabel, goal) {
+  const ref = r[refLabel];
+  const row = { id, what, ts: r.ts, ref, refLabel, goal };
+  if (r.old !== undefined) row.old = r.old;
+  goalRows.push(row);
+}
+
+/** The S1–S8 table: old and new ratios against Go or bare node, and whether the goal is met. */
+export function reportGoals() {
+  if (goalRows.length === 0) return;
+  const hasOld = goalRows.some((r) => r.old !== undefined);
+  const lines = [
+    `| row | scenario | ${hasOld ? 'old ratio | ' : ''}new ratio | goal | met | new | ${hasOld ? 'old | ' : ''}reference |`,
+    `|---|---|${hasOld ? '---|' : ''}---|---|---|---|${hasOld ? '---|' : ''}---|`,
+  ];
+  const fmt = (v, unit) => (unit === 'KiB' ? `${(v / 1024).toFixed(0)} MiB` : `${v.toFixed(3)} s`);
+  for (const r of goalRows) {
+    const unit = r.id.endsWith('RSS') ? 'KiB' : 's';
+    const newRatio = r.ts / r.ref;
+    const cells = [r.id, r.what];
+    if (hasOld) cells.push(r.old !== undefined ? (r.old / r.ref).toFixed(2) : '');
+    cells.push(newRatio.toFixed(2), `≤ ${r.goal}`, newRatio <= r.goal ? 'yes' : 'no', fmt(r.ts, unit));
+    if (hasOld) cells.push(r.old !== undefined ? fmt(r.old, unit) : '');
+    cells.push(`${r.refLabel} ${fmt(r.ref, unit)}`);
+    lines.push(`| ${cells.join(' | ')} |`);
+  }
+  report('Goals (issue 10): ratios from the same hyperfine runs', lines);
+}
 export const goBin = 'notary';
 export const resultsDir = join(root, 'bench', 'results');
 
