@@ -10,6 +10,63 @@ import { fileURLToPath } from 'node:url';
 
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const tsBin = `node ${join(root, 'bin', 'tsnotary.js')}`;
+/**
+ * Optional earlier build to measure in the same hyperfine runs (old vs new vs Go), e.g.
+ * `TSNOTARY_BASELINE="node /tmp/old/bin/tsnotary.js" node bench/run.mjs`.
+ */
+export const baselineBin = process.env['TSNOTARY_BASELINE'] ?? '';
+
+/** Adds an `old` command (the ts command run by the baseline build) when a baseline is set. */
+export function withBaseline(commands) {
+  if (!baselineBin || !commands.ts) return commands;
+  return { ...commands, old: commands.ts.replace(tsBin, baselineBin) };
+}
+
+/** Rows of the issue's goal table (S1–S8), filled by the suites, printed at the end. */
+export const goalRows = [];
+
+/**
+ * Records one goal row from a hyperfine result `r` ({label: {mean, cpu}}) or, for peak RSS,
+ * {label: KiB}: `ts`, optional `old`, and the reference `refLabel` (Go or bare node). The goal
+ * is a maximum ratio ts/ref.
+ */
+export function goalRow(id, what, r, refLabel, goal) {
+  const row = { id, what, ts: r.ts, ref: r[refLabel], refLabel, goal };
+  if (r.old !== undefined) row.old = r.old;
+  goalRows.push(row);
+}
+
+/**
+ * The S1–S8 table: wall-time ratios (what the goals are stated in) and, because the machine
+ * may be shared, CPU-time ratios (user+system) from the same runs; old and new.
+ */
+export function reportGoals() {
+  if (goalRows.length === 0) return;
+  const hasOld = goalRows.some((r) => r.old !== undefined);
+  const wall = (v) => (typeof v === 'number' ? v : v.mean);
+  const cpu = (v) => (typeof v === 'number' ? undefined : v.cpu);
+  const ratioOf = (a, b) => (a === undefined || b === undefined ? '' : (a / b).toFixed(2));
+  const lines = [
+    `| row | scenario | goal | ${hasOld ? 'old | ' : ''}new | met | ${hasOld ? 'old CPU | ' : ''}new CPU | new | reference |`,
+    `|---|---|---|${hasOld ? '---|' : ''}---|---|${hasOld ? '---|' : ''}---|---|---|`,
+  ];
+  const fmt = (v, rss) => (rss ? `${(v / 1024).toFixed(0)} MiB` : `${v.toFixed(3)} s`);
+  for (const r of goalRows) {
+    const rss = typeof r.ts === 'number';
+    const newRatio = wall(r.ts) / wall(r.ref);
+    const cells = [r.id, r.what, `≤ ${r.goal}`];
+    if (hasOld) cells.push(r.old !== undefined ? ratioOf(wall(r.old), wall(r.ref)) : '');
+    cells.push(newRatio.toFixed(2), newRatio <= r.goal ? 'yes' : 'no');
+    if (hasOld) cells.push(r.old !== undefined ? ratioOf(cpu(r.old), cpu(r.ref)) : '');
+    cells.push(
+      ratioOf(cpu(r.ts), cpu(r.ref)),
+      fmt(wall(r.ts), rss),
+      `${r.refLabel} ${fmt(wall(r.ref), rss)}`,
+    );
+    lines.push(`| ${cells.join(' | ')} |`);
+  }
+  report('Goals (issue 10): ratios from the same hyperfine runs (wall, and CPU = user+system)', lines);
+}
 export const goBin = 'notary';
 export const resultsDir = join(root, 'bench', 'results');
 
@@ -144,7 +201,9 @@ export function hyperfine(name, commands, { runs = 10, warmup = 2, prepare, shel
   for (const [label, cmd] of Object.entries(commands)) args.push('-n', label, cmd);
   execFileSync('hyperfine', args, { stdio: ['ignore', 'inherit', 'inherit'] });
   const json = JSON.parse(readFileSync(out, 'utf8'));
-  return Object.fromEntries(json.results.map((r) => [r.command, { mean: r.mean, stddev: r.stddev }]));
+  return Object.fromEntries(
+    json.results.map((r) => [r.command, { mean: r.mean, stddev: r.stddev, cpu: r.user + r.system }]),
+  );
 }
 
 /** Peak resident memory (KiB) of a shell command, median of `runs`, via GNU time. */

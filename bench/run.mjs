@@ -9,50 +9,103 @@ import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  baselineBin,
+  goalRow,
   goBin,
   hyperfine,
   makeEcdsaCert,
   peakRss,
   ratio,
   report,
+  reportGoals,
   root,
   sh,
   startServer,
   tempDir,
   tsBin,
+  withBaseline,
   writeAdditions,
   writeDelegations,
 } from './lib.mjs';
+
+/** The hyperfine result as goalRow takes it. */
+const means = (r) => r;
 
 const suites = {
   crypto: async () => (await import('./crypto.mjs')).run(report),
 
   async startup() {
     const td = tempDir('startup');
-    sh(`${goBin} -d ${td} key generate >/dev/null`);
-    const r = hyperfine(
-      'startup',
-      {
-        node: 'node -e 0',
-        'ts version': `${tsBin} version`,
-        'ts key list': `${tsBin} -d ${td} key list`,
-        'go version': `${goBin} version`,
-        'go key list': `${goBin} -d ${td} key list`,
-      },
-      { runs: 30, warmup: 3, shell: false },
+    // S2: 100 keys, made by Go (in parallel, a few at a time).
+    sh(
+      `for i in $(seq 1 10); do for j in $(seq 1 10); do ${goBin} -d ${td} key generate >/dev/null & done; wait; done`,
     );
+    const pairs = [
+      ['S1', 'version', 'version'],
+      ['S2', 'key list (100 keys)', `-d ${td} key list`],
+    ];
+    const commands = { node: 'node -e 0' };
+    for (const [id, , args] of pairs) {
+      commands[`ts ${id}`] = `${tsBin} ${args}`;
+      if (baselineBin) commands[`old ${id}`] = `${baselineBin} ${args}`;
+      commands[`go ${id}`] = `${goBin} ${args}`;
+    }
+    const r = hyperfine('startup', commands, { runs: 30, warmup: 3, shell: false });
     report('Start-up (hyperfine -N, mean)', [
       '| command | mean ms | ÷ bare node | ÷ Go |',
       '|---|---|---|---|',
-      ...[
-        ['version', 'ts version', 'go version'],
-        ['key list', 'ts key list', 'go key list'],
-      ].map(
-        ([what, ts, go]) =>
-          `| ${what} | ${(r[ts].mean * 1000).toFixed(1)} | ${ratio(r[ts].mean, r.node.mean)} | ${ratio(r[ts].mean, r[go].mean)} |`,
+      ...pairs.map(
+        ([id, what]) =>
+          `| ${what} | ${(r[`ts ${id}`].mean * 1000).toFixed(1)} | ${ratio(r[`ts ${id}`].mean, r.node.mean)} | ${ratio(r[`ts ${id}`].mean, r[`go ${id}`].mean)} |`,
       ),
       `| bare node -e 0 | ${(r.node.mean * 1000).toFixed(1)} | 1.00 | |`,
     ]);
+    for (const [id, what] of pairs) {
+      const row = { ts: r[`ts ${id}`], node: r.node };
+      if (r[`old ${id}`]) row.old = r[`old ${id}`];
+      goalRow(id, `${what} ÷ bare node`, row, 'node', id === 'S1' ? 1.2 : 1.2);
+    }
+  },
+
+  async add() {
+    const server = await startServer();
+    try {
+      // S4: `add` of one target to a repository with 1,000 staged changes.
+      const n = 1000;
+      const staged = tempDir('add-staged');
+      writeAdditions(staged, n);
+      const payload = join(staged, '..', `add-payload-${process.pid}`);
+      sh(`head -c 1000 /dev/urandom > ${payload}`);
+      const dirs = {};
+      for (const who of ['ts', 'go']) {
+        const td = tempDir(`add-${who}`);
+        const gun = `bench.local/add-${who}`;
+        sh(`${goBin} -s ${server.url} -d ${td} init ${gun} >/dev/null`);
+        dirs[who] = { td, gun, cl: join(td, 'tuf', gun, 'changelist') };
+      }
+      const prepare = ['ts', 'go']
+        .map((w) => `rm -rf ${dirs[w].cl} && cp -r ${staged} ${dirs[w].cl}`)
+        .join(' && ');
+      const r = hyperfine(
+        'add',
+        withBaseline({
+          node: `node -e 0`,
+          ts: `${tsBin} -s ${server.url} -d ${dirs.ts.td} add ${dirs.ts.gun} extra ${payload} >/dev/null`,
+          go: `${goBin} -s ${server.url} -d ${dirs.go.td} add ${dirs.go.gun} extra ${payload} >/dev/null`,
+        }),
+        { runs: 20, warmup: 2, prepare },
+      );
+      report(`add with ${n} staged changes`, [
+        '| client | mean s | ÷ bare node | goal |',
+        '|---|---|---|---|',
+        `| tsnotary | ${r.ts.mean.toFixed(3)} | ${ratio(r.ts.mean, r.node.mean)} | ≤ 1.3 |`,
+        `| Go | ${r.go.mean.toFixed(3)} | ${ratio(r.go.mean, r.node.mean)} | |`,
+      ]);
+      goalRow('S4', `add with ${n} staged ÷ bare node`, means(r), 'node', 1.3);
+      rmSync(payload, { force: true });
+    } finally {
+      server.stop();
+    }
   },
 
   async list() {
@@ -67,18 +120,20 @@ const suites = {
       const ts = tempDir('list-ts');
       const go = tempDir('list-go');
       const meta = (d) => join(d, 'tuf', gun, 'metadata');
-      const cold = hyperfine(
-        'list-cold',
-        {
-          ts: `${tsBin} -s ${server.url} -d ${ts} list ${gun} >/dev/null`,
-          go: `${goBin} -s ${server.url} -d ${go} list ${gun} >/dev/null`,
-        },
-        { runs: 8, warmup: 1, prepare: `rm -rf ${meta(ts)} ${meta(go)}` },
-      );
-      const warm = hyperfine('list-warm', {
+      const old = tempDir('list-old');
+      const cmds = withBaseline({
         ts: `${tsBin} -s ${server.url} -d ${ts} list ${gun} >/dev/null`,
         go: `${goBin} -s ${server.url} -d ${go} list ${gun} >/dev/null`,
       });
+      if (cmds.old) cmds.old = cmds.old.replace(`-d ${ts} `, `-d ${old} `);
+      const cold = hyperfine('list-cold', cmds, {
+        runs: 8,
+        warmup: 1,
+        prepare: `rm -rf ${meta(ts)} ${meta(go)} ${meta(old)}`,
+      });
+      const warm = hyperfine('list-warm', cmds);
+      goalRow('S6a', `list ${n} targets, cold ÷ Go`, means(cold), 'go', 0.6);
+      goalRow('S6b', `list ${n} targets, warm ÷ Go`, means(warm), 'go', 0.5);
       report(`list of ${n} targets`, [
         '| cache | tsnotary s | Go s | ratio ts/Go | goal |',
         '|---|---|---|---|---|',
@@ -104,23 +159,23 @@ const suites = {
         const staged = tempDir(`publish-${n}`);
         writeAdditions(staged, n);
         const dirs = {};
-        for (const who of ['ts', 'go']) {
+        for (const who of baselineBin ? ['ts', 'go', 'old'] : ['ts', 'go']) {
           const td = tempDir(`publish-${who}`);
           const gun = `bench.local/publish-${who}-${n}`;
           sh(`${goBin} -s ${server.url} -d ${td} init -p ${gun} >/dev/null`);
           dirs[who] = { td, gun, cl: join(td, 'tuf', gun, 'changelist') };
         }
-        const prepare = ['ts', 'go']
+        const prepare = Object.keys(dirs)
           .map((w) => `rm -rf ${dirs[w].cl} && cp -r ${staged} ${dirs[w].cl}`)
           .join(' && ');
-        const r = hyperfine(
-          `publish-${n}`,
-          {
-            ts: `${tsBin} -s ${server.url} -d ${dirs.ts.td} publish ${dirs.ts.gun} >/dev/null`,
-            go: `${goBin} -s ${server.url} -d ${dirs.go.td} publish ${dirs.go.gun} >/dev/null`,
-          },
-          { runs: n > 1000 ? 5 : 8, warmup: 1, prepare },
-        );
+        const commands = {
+          ts: `${tsBin} -s ${server.url} -d ${dirs.ts.td} publish ${dirs.ts.gun} >/dev/null`,
+          go: `${goBin} -s ${server.url} -d ${dirs.go.td} publish ${dirs.go.gun} >/dev/null`,
+        };
+        if (dirs.old)
+          commands.old = `${baselineBin} -s ${server.url} -d ${dirs.old.td} publish ${dirs.old.gun} >/dev/null`;
+        const r = hyperfine(`publish-${n}`, commands, { runs: n > 1000 ? 5 : 8, warmup: 1, prepare });
+        goalRow(n > 1000 ? 'S5b' : 'S5a', `publish ${n} staged ÷ Go`, means(r), 'go', Number(goal.slice(2)));
         lines.push(
           `| ${n} | ${r.ts.mean.toFixed(3)} | ${r.go.mean.toFixed(3)} | ${ratio(r.ts.mean, r.go.mean)} | ${goal} |`,
         );
@@ -155,9 +210,14 @@ const suites = {
       );
       const ts = `${tsBin} -s ${server.url} -d ${td} verify -q ${gun} payload < ${file}`;
       const go = `${goBin} -s ${server.url} -d ${td} verify -q ${gun} payload < ${file}`;
-      const r = hyperfine('verify-200mb', { ts, go }, { runs: 5, warmup: 1 });
+      const cmds = withBaseline({ ts, go });
+      const r = hyperfine('verify-200mb', cmds, { runs: 5, warmup: 1 });
       const tsRss = peakRss(ts);
       const goRss = peakRss(go);
+      goalRow('S8', 'verify 200 MiB on stdin, time ÷ Go', means(r), 'go', 0.5);
+      const rss = { ts: tsRss, go: goRss };
+      if (cmds.old) rss.old = peakRss(cmds.old);
+      goalRow('S8 RSS', 'verify 200 MiB on stdin, peak RSS ÷ Go', rss, 'go', 0.15);
       report('verify of a 200 MB payload on stdin', [
         '| metric | tsnotary | Go | ratio ts/Go | goal |',
         '|---|---|---|---|---|',
@@ -177,15 +237,14 @@ const suites = {
       const go = tempDir('init-go');
       // A fresh GUN per run: init -p of an existing GUN is a different operation.
       const gun = 'bench.local/init-$(date +%s%N)';
-      const r = hyperfine(
-        'init',
-        {
-          node: `sh -c 'node -e 0'`,
-          ts: `${tsBin} -s ${server.url} -d ${ts} init -p ${gun} >/dev/null`,
-          go: `${goBin} -s ${server.url} -d ${go} init -p ${gun} >/dev/null`,
-        },
-        { runs: 10, warmup: 1 },
-      );
+      const cmds = withBaseline({
+        node: `sh -c 'node -e 0'`,
+        ts: `${tsBin} -s ${server.url} -d ${ts} init -p ${gun} >/dev/null`,
+        go: `${goBin} -s ${server.url} -d ${go} init -p ${gun} >/dev/null`,
+      });
+      if (cmds.old) cmds.old = cmds.old.replace(`-d ${ts} `, `-d ${tempDir('init-old')} `);
+      const r = hyperfine('init', cmds, { runs: 10, warmup: 1 });
+      goalRow('S3', 'init -p ÷ bare node', means(r), 'node', 1.5);
       report('init -p (new keys, first publish)', [
         '| client | mean s | ÷ bare node | ÷ Go | goal |',
         '|---|---|---|---|---|',
@@ -216,10 +275,15 @@ const suites = {
       const ts = tempDir('deleg-ts');
       const go = tempDir('deleg-go');
       const meta = (d) => join(d, 'tuf', gun, 'metadata');
-      const both = (args) => ({
-        ts: `${tsBin} -s ${server.url} -d ${ts} ${args} >/dev/null`,
-        go: `${goBin} -s ${server.url} -d ${go} ${args} >/dev/null`,
-      });
+      const old = tempDir('deleg-old');
+      const both = (args) => {
+        const c = withBaseline({
+          ts: `${tsBin} -s ${server.url} -d ${ts} ${args} >/dev/null`,
+          go: `${goBin} -s ${server.url} -d ${go} ${args} >/dev/null`,
+        });
+        if (c.old) c.old = c.old.replace(`-d ${ts} `, `-d ${old} `);
+        return c;
+      };
       // Sanity before timing: both clients print the same listings, with every target.
       for (const args of [
         `list ${gun}`,
@@ -237,7 +301,7 @@ const suites = {
       const cold = hyperfine('delegations-list-cold', both(`list ${gun}`), {
         runs: 5,
         warmup: 1,
-        prepare: `rm -rf ${meta(ts)} ${meta(go)}`,
+        prepare: `rm -rf ${meta(ts)} ${meta(go)} ${meta(old)}`,
       });
       const warm = hyperfine('delegations-list-warm', both(`list ${gun}`), { runs: 5, warmup: 1 });
       const lookup = hyperfine('delegations-lookup', both(`lookup ${gun} d17/file-000100`), {
@@ -248,6 +312,10 @@ const suites = {
         runs: 5,
         warmup: 1,
       });
+      goalRow('S7a', `list ${nRoles} delegations × ${perRole}, warm ÷ Go`, means(warm), 'go', 0.6);
+      goalRow('S7d', `list ${nRoles} delegations × ${perRole}, cold ÷ Go`, means(cold), 'go', 0.6);
+      goalRow('S7b', 'list --roles one delegation ÷ Go', means(oneRole), 'go', 0.4);
+      goalRow('S7c', 'lookup in the 18th delegation ÷ Go', means(lookup), 'go', 0.4);
       const row = (what, r, goal) =>
         `| ${what} | ${r.ts.mean.toFixed(3)} | ${r.go.mean.toFixed(3)} | ${ratio(r.ts.mean, r.go.mean)} | ${goal} |`;
       report(`${nRoles} delegations × ${perRole} targets`, [
@@ -323,3 +391,4 @@ for (const name of names) {
   }
   await suite();
 }
+reportGoals();

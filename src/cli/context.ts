@@ -37,6 +37,8 @@ export interface CommandContext {
   stderr: Output;
   /** raw stdin, for `verify` payloads */
   stdin: NodeJS.ReadableStream;
+  /** The descriptor behind `stdin` when it is the process's own (absent when a test injects one). */
+  stdinFd?: number;
   env: NodeJS.ProcessEnv;
   cwd: string;
   globals: GlobalOptions;

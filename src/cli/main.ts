@@ -4,6 +4,7 @@
  * handler. Every error is rendered once, by render-error.ts. Imports are limited to what
  * parsing needs; handlers load lazily (see commands/lazy.ts).
  */
+import { writeSync } from 'node:fs';
 import { NotaryError } from '../errors.js';
 import { PROGRAM_NAME, rootCommand } from './commands/index.js';
 import type { CommandContext, GlobalOptions, Output, Prompter } from './context.js';
@@ -33,16 +34,53 @@ export interface MainIo {
   programName: string;
 }
 
-function defaultIo(): MainIo {
-  return {
-    stdout: { write: (t) => void process.stdout.write(t) },
-    stderr: { write: (t) => void process.stderr.write(t) },
-    stdin: process.stdin,
+/**
+ * The process's streams, created on first use: touching `process.stdin`/`stderr` builds stream
+ * objects (and loads the stream, net and tty modules), which most commands never need. Output
+ * goes straight to the file descriptor (see writeFd).
+ */
+function defaultIo(overrides: Partial<MainIo>): MainIo {
+  const io = {
+    stdout: { write: (t: string) => writeFd(1, t, () => process.stdout) },
+    stderr: { write: (t: string) => writeFd(2, t, () => process.stderr) },
     env: process.env,
     cwd: process.cwd(),
-    stderrIsTty: process.stderr.isTTY === true,
     programName: PROGRAM_NAME,
-  };
+  } as MainIo;
+  if (!('stdin' in overrides))
+    Object.defineProperty(io, 'stdin', { get: () => process.stdin, enumerable: true });
+  if (!('stderrIsTty' in overrides)) {
+    Object.defineProperty(io, 'stderrIsTty', { get: () => process.stderr.isTTY === true, enumerable: true });
+  }
+  for (const [k, v] of Object.entries(overrides))
+    Object.defineProperty(io, k, { value: v, enumerable: true });
+  return io;
+}
+
+/** Set once a synchronous write could not be completed: from then on the stream writes, in order. */
+const useStream = new Set<number>();
+
+/**
+ * Writes `text` to fd 1 or 2 synchronously (what process.stdout/stderr do for files, and for
+ * pipes on Linux), without creating the stream. A would-block (a non-blocking descriptor
+ * inherited from the parent) or any other error hands the rest to the Node stream, which then
+ * behaves exactly as before (EPIPE included).
+ */
+function writeFd(fd: 1 | 2, text: string, stream: () => NodeJS.WriteStream): void {
+  if (text === '') return;
+  if (!useStream.has(fd)) {
+    const buf = Buffer.from(text, 'utf8');
+    let off = 0;
+    try {
+      while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+      return;
+    } catch {
+      useStream.add(fd);
+      stream().write(buf.subarray(off));
+      return;
+    }
+  }
+  stream().write(text);
 }
 
 /** Flags known while looking for the subcommand: cobra adds the help flag only later. */
@@ -172,21 +210,23 @@ function runHelp(root: CommandNode, args: string[], out: Output): void {
 }
 
 /** The TTY prompter, loaded on first use (most commands never prompt). */
-function lazyPrompter(stdin: TtyInput, stdout: Output): Prompter {
+function lazyPrompter(stdin: () => TtyInput, stdout: Output): Prompter {
   let real: Promise<Prompter> | undefined;
   const get = () => {
-    real ??= import('./prompt.js').then((m) => m.createPrompter(stdin, stdout));
+    real ??= import('./prompt.js').then((m) => m.createPrompter(stdin(), stdout));
     return real;
   };
   return {
-    interactive: stdin.isTTY === true,
+    get interactive() {
+      return stdin().isTTY === true;
+    },
     readHidden: async (prompt) => (await get()).readHidden(prompt),
     readLine: async (prompt) => (await get()).readLine(prompt),
   };
 }
 
 export async function main(argv: string[], ioOverrides: Partial<MainIo> = {}): Promise<number> {
-  const io: MainIo = { ...defaultIo(), ...ioOverrides };
+  const io = defaultIo(ioOverrides);
   const root = buildTree(rootCommand(io.programName), io.programName);
   let node: CommandNode = root;
   let json = jsonRequested(argv);
@@ -246,7 +286,10 @@ export async function main(argv: string[], ioOverrides: Partial<MainIo> = {}): P
     const ctx: CommandContext = {
       stdout: io.stdout,
       stderr: io.stderr,
-      stdin: io.stdin,
+      get stdin() {
+        return io.stdin;
+      },
+      ...('stdin' in ioOverrides ? {} : { stdinFd: 0 }),
       env: io.env,
       cwd: io.cwd,
       globals,
@@ -254,7 +297,7 @@ export async function main(argv: string[], ioOverrides: Partial<MainIo> = {}): P
         settings ??= import('./config.js').then((m) => m.resolveSettings(globals, io.env, io.cwd, home, log));
         return settings;
       },
-      prompter: lazyPrompter(io.stdin, io.stdout),
+      prompter: lazyPrompter(() => io.stdin, io.stdout),
       log,
       clock: asOf ? () => new Date(asOf.getTime()) : () => new Date(),
     };

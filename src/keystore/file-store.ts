@@ -3,7 +3,7 @@
  * Go notary. Every write is atomic (temp + rename), files 0600, dirs 0700; a wrong passphrase
  * never changes a file.
  */
-import { promises as fs } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { canonicalIdOf } from '../crypto/keygen.js';
 import type { PrivateKey } from '../crypto/keys.js';
@@ -115,13 +115,30 @@ export class FileKeyStore implements KeyStore {
     }
   }
 
+  /**
+   * readKeyFile without the thread-pool round trips: `key list` reads every key file (a few
+   * hundred bytes each) one after the other, where each async read costs more than the read.
+   */
+  private readKeyFileSync(rel: string): string | undefined {
+    try {
+      return readFileSync(join(this.privateDir, rel), 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw new NotaryError(
+        'IO',
+        `could not read key file ${join(this.privateDir, rel)}: ${(e as Error).message}`,
+        { cause: e },
+      );
+    }
+  }
+
   async list(): Promise<KeyInfo[]> {
     await this.open();
     const byId = new Map<string, KeyInfo>();
     for (const rel of await listFiles(this.privateDir, '.key')) {
       let text: string | undefined;
       try {
-        text = await this.readKeyFile(rel);
+        text = this.readKeyFileSync(rel);
       } catch (e) {
         // Go logs unreadable files and lists the others
         this.log.error(e instanceof Error ? e.message : String(e));

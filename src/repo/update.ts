@@ -527,6 +527,10 @@ class Updater {
           return { ref, fetch: p };
         });
 
+    if (scope.kind === 'target' && scope.name !== '') {
+      await this.lookupTree(b, top.signed, scope.name);
+      return;
+    }
     const stack: Pending[] = children(top.signed, 'targets', [''] as const);
     while (stack.length > 0) {
       const item = stack.shift() as Pending;
@@ -535,34 +539,91 @@ class Updater {
         this.log.debug(`skipping ${ref.name} because there is no checksum for it`);
         continue;
       }
-      try {
-        const got = await item.fetch;
-        try {
-          b.loadDelegation(ref, got.raw, got.fromCache ? 1 : b.oldVersion(ref.name, got.cached, ref));
-        } catch (e) {
-          if (!got.fromCache) throw e;
-          // Go: a cached file that does not verify is downloaded again.
-          const ci = b.consistentInfo(ref.name);
-          const raw = await this.download(ci, MAX_DOWNLOAD_SIZE);
-          b.loadDelegation(ref, raw, b.oldVersion(ref.name, got.cached, ref));
-          await this.cacheWrite(ref.name, raw);
-        }
-        if (!got.fromCache) await this.cacheWrite(ref.name, got.raw);
-      } catch (e) {
-        if (!isSkippable(e)) throw e;
-        const reason = errorMessage(e);
-        this.log.warn(`Error getting ${ref.name}: ${reason}`);
-        // Go stops at the message; say what to do (which keys signed is in the error's hint).
-        const hint = e instanceof NotaryError ? e.hint : undefined;
-        this.log.warn(
-          `${ref.name} and the roles it delegates are not trusted; its targets are ignored.${hint ? ` ${hint}` : ''} ` +
-            `Once the role's keys meet its threshold again, re-sign it with \`tsnotary witness <gun> ${ref.name} -p\`.`,
-        );
-        b.skipped.push({ role: ref.name, reason });
-        continue;
-      }
+      await this.loadFetched(b, ref, item.fetch);
       const loaded = b.targets.get(ref.name);
       if (loaded) stack.unshift(...children(loaded.signed, ref.name, ref.paths));
+    }
+  }
+
+  /**
+   * Verifies one fetched delegation in walk order: Go's fallbacks (a cached file that does not
+   * verify is downloaded again; expired and threshold failures skip the role with a warning).
+   */
+  private async loadFetched(
+    b: Builder,
+    ref: DelegationRef,
+    fetch: Promise<{ raw: Buffer; cached?: Buffer; fromCache: boolean }>,
+  ): Promise<void> {
+    try {
+      const got = await fetch;
+      try {
+        b.loadDelegation(ref, got.raw, got.fromCache ? 1 : b.oldVersion(ref.name, got.cached, ref));
+      } catch (e) {
+        if (!got.fromCache) throw e;
+        // Go: a cached file that does not verify is downloaded again.
+        const ci = b.consistentInfo(ref.name);
+        const raw = await this.download(ci, MAX_DOWNLOAD_SIZE);
+        b.loadDelegation(ref, raw, b.oldVersion(ref.name, got.cached, ref));
+        await this.cacheWrite(ref.name, raw);
+      }
+      if (!got.fromCache) await this.cacheWrite(ref.name, got.raw);
+    } catch (e) {
+      if (!isSkippable(e)) throw e;
+      const reason = errorMessage(e);
+      this.log.warn(`Error getting ${ref.name}: ${reason}`);
+      // Go stops at the message; say what to do (which keys signed is in the error's hint).
+      const hint = e instanceof NotaryError ? e.hint : undefined;
+      this.log.warn(
+        `${ref.name} and the roles it delegates are not trusted; its targets are ignored.${hint ? ` ${hint}` : ''} ` +
+          `Once the role's keys meet its threshold again, re-sign it with \`tsnotary witness <gun> ${ref.name} -p\`.`,
+      );
+      b.skipped.push({ role: ref.name, reason });
+    }
+  }
+
+  /**
+   * The walk for `lookup`: breadth-first in listed order, exactly the order Go's
+   * GetTargetByName reads roles in, stopping at the first loaded role that lists `name` within
+   * its effective paths. Every role before it in that order is loaded and verified as in a full
+   * walk, so the answer is the full walk's; roles after it are neither fetched nor read. At most
+   * `concurrency` roles ahead of the one being verified are fetched.
+   */
+  private async lookupTree(b: Builder, top: TargetsSigned, name: string): Promise<void> {
+    type Queued = {
+      ref: DelegationRef;
+      fetch?: Promise<{ raw: Buffer; cached?: Buffer; fromCache: boolean }> | undefined;
+      known: boolean;
+    };
+    const holds = (meta: TargetsSigned, paths: readonly string[]) =>
+      Object.hasOwn(meta.targets, name) && paths.some((p) => name.startsWith(p));
+    if (holds(top, [''])) return;
+    const enqueue = (meta: TargetsSigned, parent: string, paths: readonly string[]): Queued[] =>
+      validDelegations(meta, parent, paths)
+        .filter((ref) => ref.paths.some((p) => name.startsWith(p)))
+        .map((ref) => ({ ref, known: checksumKnown(b.consistentInfo(ref.name)) }));
+    const queue = enqueue(top, 'targets', ['']);
+    const window = Math.max(1, this.o.concurrency ?? 8);
+    const startAhead = () => {
+      for (let i = 0; i < queue.length && i < window; i++) {
+        const q = queue[i]!;
+        if (q.known && !q.fetch) {
+          q.fetch = this.fetchDelegation(b.consistentInfo(q.ref.name));
+          q.fetch.catch(() => {}); // observed when its turn comes
+        }
+      }
+    };
+    while (queue.length > 0) {
+      startAhead();
+      const item = queue.shift() as Queued;
+      if (!item.fetch) {
+        this.log.debug(`skipping ${item.ref.name} because there is no checksum for it`);
+        continue;
+      }
+      await this.loadFetched(b, item.ref, item.fetch);
+      const loaded = b.targets.get(item.ref.name);
+      if (!loaded) continue;
+      if (holds(loaded.signed, item.ref.paths)) return;
+      queue.push(...enqueue(loaded.signed, item.ref.name, item.ref.paths));
     }
   }
 

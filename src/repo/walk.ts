@@ -4,6 +4,7 @@
  * parent's, a role's targets before its children. `list` keeps the first occurrence of a name,
  * `lookup` stops at the first match, `--roles` prefers the named roles (shadowing `targets`).
  */
+import { compareUtf8 } from '../tuf/canonical.js';
 import { canonicalKeyId } from '../tuf/keys.js';
 import { pathAllowed } from '../tuf/roles.js';
 import type { DelegationRole, TargetsSigned } from '../tuf/types.js';
@@ -86,16 +87,19 @@ export function listTargets(state: RepoState, roles?: readonly string[]): Target
       '',
       role,
       (meta, validRole) => {
-        for (const [name, fm] of Object.entries(meta.targets)) {
+        // for-in over the prototype-less dict: no [name, meta] pair per target.
+        const targets = meta.targets;
+        for (const name in targets) {
           if (found.has(name) || !pathAllowed(validRole.paths, name)) continue;
-          found.set(name, targetOf(name, validRole.name, fm));
+          found.set(name, targetOf(name, validRole.name, targets[name]!));
         }
         return 'continue';
       },
       skip,
     );
   }
-  return [...found.values()].sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
+  // Byte order of the UTF-8 names (names are well-formed: the parser replaced lone surrogates).
+  return [...found.values()].sort((a, b) => compareUtf8(a.name, b.name));
 }
 
 /** Go's GetTargetByName: the first role (breadth-first) whose valid paths include `name` and that lists it. */

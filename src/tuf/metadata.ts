@@ -12,6 +12,7 @@ import { clipForMessage, isNotaryError, NotaryError } from '../errors.js';
 import { canonicalBytes, canonicalString, envelopeForm, parseGoJson } from './canonical.js';
 import { hashStructureProblem } from './hashes.js';
 import { decodeBase64Field, goField, keyJson, parseTufKey } from './keys.js';
+import { signedBytesAsReceived } from './received-canonical.js';
 import { isDelegationRole, isDirectChild } from './roles.js';
 import { normalizeGoTime } from './time.js';
 import type {
@@ -369,14 +370,18 @@ export function parseMetadata<T extends AnySigned = AnySigned>(
 ): ParsedMetadata<T> {
   const { signedValue, signatures } = parseEnvelope(bytes, role);
   const signed = parseSigned(signedValue, role) as T;
-  let canonical: Buffer;
-  try {
-    canonical = canonicalBytes(signedValue);
-  } catch (e) {
-    // Go's verifier fails the same way (e.g. a fraction anywhere in `signed`).
-    throw invalidMetadata(role, (e as Error).message, undefined, e);
+  const raw = Buffer.from(bytes);
+  // Files Go writes are canonical already: verify over their bytes (a view, no rebuild).
+  let canonical = signedBytesAsReceived(raw);
+  if (!canonical) {
+    try {
+      canonical = canonicalBytes(signedValue);
+    } catch (e) {
+      // Go's verifier fails the same way (e.g. a fraction anywhere in `signed`).
+      throw invalidMetadata(role, (e as Error).message, undefined, e);
+    }
   }
-  return { role, signed, signatures, raw: Buffer.from(bytes), canonical };
+  return { role, signed, signatures, raw, canonical };
 }
 
 // ---- serialisation ----

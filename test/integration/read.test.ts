@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cpSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, cpSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -140,6 +140,34 @@ describe('read commands against a real notary-server', { tags: ['go'] }, () => {
     const refused = await ts(d.ts, ['verify', '-o', noOut, gun, 'hello'], { input: 'other' });
     expect(refused.code).not.toBe(0);
     expect(() => statSync(noOut)).toThrow();
+  });
+
+  it('verify -q with stdin redirected from a file reads the descriptor directly, with the same verdicts', async () => {
+    const run = (path: string) =>
+      new Promise<{ code: number | null; err: string }>((resolve, reject) => {
+        const fd = openSync(path, 'r');
+        const child = spawn(
+          process.execPath,
+          [tsnotaryBin, '-s', server.url, '-d', d.ts, 'verify', '-q', gun, 'bin/big'],
+          { env: { ...process.env, ...PASS, HOME: work }, stdio: [fd, 'pipe', 'pipe'] },
+        );
+        closeSync(fd);
+        let err = '';
+        child.stderr.on('data', (c: Buffer) => {
+          err += c.toString();
+        });
+        child.on('error', reject);
+        child.on('close', (code) => resolve({ code, err }));
+      });
+    const good = join(work, 'big');
+    expect((await run(good)).code).toBe(0);
+    const tampered = Buffer.from(big);
+    tampered[tampered.length - 1] ^= 1;
+    const badPath = join(work, 'big-tampered');
+    writeFileSync(badPath, tampered);
+    const bad = await run(badPath);
+    expect(bad.code).not.toBe(0);
+    expect(bad.err).toContain('checksum for bin/big did not match');
   });
 
   it('verify writes binary stdout unchanged', async () => {

@@ -8,7 +8,7 @@
  * again (and re-hashed) from `-i`. Unverified bytes are never written to stdout or `-o`.
  */
 import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, fstatSync, openSync } from 'node:fs';
 import { open, rename, rm, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -25,6 +25,7 @@ import { wantsJson, writeJson } from '../output-json.js';
 import { renderTable } from '../tabwriter.js';
 import { openRemote } from '../wiring-repo.js';
 import { stringFlag, stringsFlag, usageError } from './common.js';
+import { hashRegularFile } from './file-hash.js';
 
 /** Runs the update for `gun` (read-only access) and returns the verified state. */
 export async function loadRepoState(ctx: CommandContext, gun: string, scope: WalkScope): Promise<RepoState> {
@@ -146,21 +147,58 @@ function goPathError(op: string, path: string, e: unknown): NotaryError {
 /** Reads `-i FILE`: hash now, read again (re-hashed) when echoing. */
 async function readInputFile(ctx: CommandContext, input: string, keep: boolean): Promise<Payload> {
   const path = resolve(ctx.cwd, input);
-  const hasher = new StreamingHasher();
+  let meta: FileMeta;
+  let fd: number | undefined;
   try {
-    for await (const chunk of createReadStream(path, { highWaterMark: CHUNK }))
-      hasher.update(chunk as Buffer);
+    fd = openSync(path, 'r');
+    const st = fstatSync(fd);
+    if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    if (st.isFile()) {
+      meta = await hashRegularFile(fd, st.size);
+    } else {
+      // a FIFO or device: stream it
+      const hasher = new StreamingHasher();
+      for await (const chunk of createReadStream(path, { highWaterMark: CHUNK }))
+        hasher.update(chunk as Buffer);
+      meta = hasher.digest();
+    }
   } catch (e) {
     throw goPathError((e as NodeJS.ErrnoException).code === 'EISDIR' ? 'read' : 'open', input, e);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
-  const meta = hasher.digest();
   const payload: Payload = { meta, rehash: true, cleanup: async () => {} };
   if (keep) payload.replay = () => createReadStream(path, { highWaterMark: CHUNK });
   return payload;
 }
 
+/**
+ * The process's stdin when it is a regular file (`verify ... < payload`) and the payload need
+ * not be kept: hashed straight from the descriptor (both hashes at once when large).
+ */
+async function hashStdinFile(ctx: CommandContext): Promise<Payload | undefined> {
+  if (ctx.stdinFd === undefined) return undefined;
+  let size: number;
+  try {
+    const st = fstatSync(ctx.stdinFd);
+    if (!st.isFile()) return undefined;
+    size = st.size;
+  } catch {
+    return undefined;
+  }
+  try {
+    return { meta: await hashRegularFile(ctx.stdinFd, size), rehash: false, cleanup: async () => {} };
+  } catch (e) {
+    throw new NotaryError('IO', `could not read the payload from stdin: ${errorMessage(e)}`, { cause: e });
+  }
+}
+
 /** Reads stdin: hash while spooling (memory first, then a 0600 temp file). */
 async function readStdin(ctx: CommandContext, keep: boolean): Promise<Payload> {
+  if (!keep) {
+    const direct = await hashStdinFile(ctx);
+    if (direct) return direct;
+  }
   const hasher = new StreamingHasher();
   const chunks: Buffer[] = [];
   let inMemory = 0;

@@ -23,6 +23,7 @@ import { parseInt64, StrconvError } from '../go-strconv.js';
 import { wantsJson, writeJson } from '../output-json.js';
 import { renderTable } from '../tabwriter.js';
 import { changelistFor, maybePublish, stringFlag, stringsFlag, usageError } from './common.js';
+import { hashRegularFile } from './file-hash.js';
 
 // ---- small helpers ----
 
@@ -59,6 +60,19 @@ async function hashFile(path: string): Promise<{ length: number; hashes: Record<
     handle = await open(path, 'r');
   } catch (e) {
     throw fileError('open', path, e, 'Check the path of the file to add.');
+  }
+  // A regular file: read and hashed from the descriptor (no stream modules to load; both
+  // hashes at once for large files). Anything else (a FIFO, a directory's error) streams.
+  let regular = false;
+  try {
+    const st = await handle.stat();
+    regular = st.isFile();
+    if (regular) return await hashRegularFile(handle.fd, st.size);
+  } catch (e) {
+    regular = true;
+    throw fileError('read', path, e);
+  } finally {
+    if (regular) await handle.close();
   }
   const sha256 = createHash('sha256');
   const sha512 = createHash('sha512');

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { renderTable, tabwrite } from '../../../src/cli/tabwriter.js';
 import { fixturesDir } from '../../helpers/cli.js';
@@ -114,5 +115,33 @@ describe('tabwriter (Go text/tabwriter, minwidth 4, padding 4)', () => {
 
   it('a trailing partial line is written without a newline', () => {
     expect(tabwrite('ab\tc\nd\te')).toBe('ab    c\nd     e');
+  });
+});
+
+describe('renderTable fast path (one column block)', () => {
+  const cell = fc.oneof(
+    fc.string({ maxLength: 12 }),
+    fc.constantFrom('', 'é', 'x\u{1F600}', 'tab\there', 'new\nline', 'targets/releases', '数据'),
+  );
+  it('equals the general tabwriter port for any table', () => {
+    fc.assert(
+      fc.property(
+        fc
+          .integer({ min: 1, max: 5 })
+          .chain((n) =>
+            fc.tuple(
+              fc.array(cell, { minLength: n, maxLength: n }),
+              fc.array(fc.array(cell, { minLength: n, maxLength: n }), { maxLength: 8 }),
+            ),
+          ),
+        ([headers, rows]) => {
+          const line = (cells: readonly string[]) => `${cells.join('\t')}\n`;
+          let text = line(headers) + line(headers.map((h) => '-'.repeat([...h].length)));
+          for (const r of rows) text += line(r);
+          expect(renderTable(headers, rows)).toBe(tabwrite(text));
+        },
+      ),
+      { numRuns: 1500 },
+    );
   });
 });

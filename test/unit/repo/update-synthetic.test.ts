@@ -197,6 +197,64 @@ describe('delegations', () => {
   });
 });
 
+describe('lookup walks only the roles that can hold the answer', () => {
+  it("gives the full walk's answer for every name (breadth-first, paths, skipped roles) and stops early", async () => {
+    const keys = await repoKeys(GUN);
+    const bad = ecdsaKey();
+    const dels: DelegationSpec[] = [
+      { name: 'targets/a', paths: [''], key: ecdsaKey(), targets: { a1: data('a1') } },
+      // Breadth-first: `same` is found in targets/c before targets/a/b (depth-first would differ).
+      { name: 'targets/a/b', paths: [''], key: ecdsaKey(), targets: { same: data('ab'), ab: data('ab') } },
+      // Signed by the wrong key: skipped with a warning, never the answer.
+      { name: 'targets/bad', paths: [''], key: bad, signers: [ecdsaKey()], targets: { same: data('bad') } },
+      { name: 'targets/c', paths: [''], key: ecdsaKey(), targets: { same: data('c'), c1: data('c1') } },
+      { name: 'targets/p', paths: ['p/'], key: ecdsaKey(), targets: { 'p/1': data('p1'), q: data('q') } },
+      { name: 'targets/z', paths: [''], key: ecdsaKey(), targets: { z: data('z'), q: data('zq') } },
+    ];
+    for (let i = 0; i < 12; i++) {
+      dels.push({
+        name: `targets/m${i}`,
+        paths: [''],
+        key: ecdsaKey(),
+        targets: { [`m${i}`]: data(`m${i}`) },
+      });
+    }
+    const spec: RepoSpec = { gun: GUN, ...keys, targets: { top: data('top') }, delegations: dels };
+    const files = await buildRepo(spec);
+    const { opts } = await serve(spec);
+    const full = await updateRepo(opts);
+    expect(full.skipped.map((s) => s.role)).toEqual(['targets/bad']);
+    const names = ['top', 'a1', 'same', 'ab', 'c1', 'p/1', 'q', 'z', 'm0', 'm11', 'missing', 'p/none'];
+    for (const concurrency of [1, 3, 8]) {
+      for (const name of names) {
+        const remote = new FileRemote(GUN, files);
+        const scoped = await updateRepo({
+          ...opts,
+          remote,
+          cache: new MemoryCache(),
+          concurrency,
+          scope: { kind: 'target', name },
+        });
+        const got = lookupTarget(scoped, name);
+        const want = lookupTarget(full, name);
+        expect(got ? [got.role, got.hashes['sha256']?.toString('hex')] : undefined, name).toEqual(
+          want ? [want.role, want.hashes['sha256']?.toString('hex')] : undefined,
+        );
+        const fetched = remote.calls.filter((c) => c.startsWith('targets/')).length;
+        if (name === 'top') expect(fetched, name).toBe(0);
+        // Found early: later roles beyond the prefetch window are never fetched.
+        if (name === 'a1') expect(fetched, name).toBeLessThanOrEqual(1 + concurrency);
+        // p/ paths: targets/p is not consulted for names outside p/.
+        if (name === 'missing')
+          expect(
+            remote.calls.some((c) => c.startsWith('targets/p.')),
+            name,
+          ).toBe(false);
+      }
+    }
+  });
+});
+
 describe('rollback and rotation', () => {
   it('refuses a timestamp older than the cached one', async () => {
     const keys = await repoKeys(GUN);
