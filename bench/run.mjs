@@ -26,6 +26,7 @@ import {
 
 const suites = {
   crypto: async () => (await import('./crypto.mjs')).run(report),
+  binary: async () => (await import('./binary.mjs')).run(report),
 
   async startup() {
     const td = tempDir('startup');
