@@ -33,7 +33,14 @@ export class Engine {
   private readonly extraStores: KeyStore[];
   private service: Promise<CryptoService> | undefined;
 
-  constructor(readonly options: NotaryClientOptions) {
+  /**
+   * `stores`: the CLI's key stores in Go's order (token probed lazily, its shared file store);
+   * when given they replace the stores built from the options.
+   */
+  constructor(
+    readonly options: NotaryClientOptions,
+    private readonly stores?: () => Promise<KeyStore[]>,
+  ) {
     if (typeof options?.trustDir !== 'string' || options.trustDir === '') {
       throw new NotaryError('CONFIG', 'a trust directory is required', {
         hint: 'Pass { trustDir } to NotaryClient, e.g. ~/.notary or ~/.docker/trust.',
@@ -58,6 +65,7 @@ export class Engine {
   /** Key stores in Go's order: external ones (token, signers) first, then the key files. */
   keys(): Promise<CryptoService> {
     this.service ??= (async () => {
+      if (this.stores) return new CryptoService(await this.stores(), this.log);
       await this.fileStore.open();
       return new CryptoService([...this.extraStores, this.fileStore], this.log);
     })();

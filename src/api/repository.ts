@@ -8,7 +8,6 @@
  */
 import { open } from 'node:fs/promises';
 import { errorMessage, goPathErrorText, NotaryError } from '../errors.js';
-import { decryptKeyPem, isEncryptedKeyPem } from '../keystore/key-file.js';
 import type { Access, Remote } from '../remote/types.js';
 import { MetadataCache } from '../repo/cache.js';
 import {
@@ -23,7 +22,7 @@ import {
   targetDeleteChange,
   witnessChange,
 } from '../repo/changelist.js';
-import { KeyFileProblem, parseDelegationKeyPem } from '../repo/delegation-keys.js';
+import type { KeyFileProblem as KeyFileProblemType } from '../repo/delegation-keys.js';
 import { Repository } from '../repo/repository.js';
 import type { RepoState } from '../repo/state.js';
 import { updateRepo, type WalkScope } from '../repo/update.js';
@@ -169,6 +168,7 @@ export async function hashFile(path: string, displayPath = path): Promise<FileMe
 
 export class RepositoryHandle implements NotaryRepository {
   private readonly remotes = new Map<Access, Promise<Remote>>();
+  private readonly writers = new Map<Access, Promise<Repository>>();
   private cl: Changelist | undefined;
 
   constructor(
@@ -207,7 +207,18 @@ export class RepositoryHandle implements NotaryRepository {
   }
 
   /** The repo layer's facade with the key service, for writes (publish, init, delete, rotate). */
-  async writer(access: Access, wrap?: (r: Remote) => Remote): Promise<Repository> {
+  writer(access: Access, wrap?: (r: Remote) => Remote): Promise<Repository> {
+    // one facade per access level (init then publish share its cache), a wrapped one per call
+    if (wrap) return this.newWriter(access, wrap);
+    let w = this.writers.get(access);
+    if (!w) {
+      w = this.newWriter(access);
+      this.writers.set(access, w);
+    }
+    return w;
+  }
+
+  private async newWriter(access: Access, wrap?: (r: Remote) => Remote): Promise<Repository> {
     const e = this.engine;
     const keys = await e.keys();
     return new Repository({
@@ -336,7 +347,11 @@ export class RepositoryHandle implements NotaryRepository {
   }
 
   /** Parses delegation public keys (PEM); a key given twice is kept once. */
-  parsePublicKeys(pems: readonly (string | Uint8Array)[], names?: readonly string[]): TufKey[] {
+  async parsePublicKeys(
+    pems: readonly (string | Uint8Array)[],
+    names?: readonly string[],
+  ): Promise<TufKey[]> {
+    const { KeyFileProblem, parseDelegationKeyPem } = await import('../repo/delegation-keys.js');
     const keys: TufKey[] = [];
     const seen = new Map<string, string>();
     pems.forEach((pem, i) => {
@@ -349,10 +364,15 @@ export class RepositoryHandle implements NotaryRepository {
         );
       } catch (e) {
         if (!(e instanceof KeyFileProblem)) throw e;
+        const problem: KeyFileProblemType = e;
         throw new NotaryError(
           'KEY_INVALID',
-          `unable to parse valid public key certificate from PEM file ${label}: ${e.message}`,
-          { ...(e.hint !== undefined ? { hint: e.hint } : {}), cause: e.problemCause, exitCode: 1 },
+          `unable to parse valid public key certificate from PEM file ${label}: ${problem.message}`,
+          {
+            ...(problem.hint !== undefined ? { hint: problem.hint } : {}),
+            cause: problem.problemCause,
+            exitCode: 1,
+          },
         );
       }
       const id = tufKeyId(key);
@@ -387,7 +407,7 @@ export class RepositoryHandle implements NotaryRepository {
 
   async addDelegation(role: string, options: DelegationAddOptions): Promise<void> {
     const paths = options.allPaths ? [''] : [...(options.paths ?? [])];
-    const keys = this.parsePublicKeys(options.publicKeys ?? []);
+    const keys = await this.parsePublicKeys(options.publicKeys ?? []);
     if (keys.length === 0 && paths.length === 0) {
       throw new NotaryError('USAGE', 'a delegation needs public keys and/or paths to add');
     }
@@ -486,7 +506,10 @@ export class RepositoryHandle implements NotaryRepository {
   }
 
   async rotateKey(role: string, options: RotateKeyOptions = {}): Promise<RotationResult> {
-    const rotate = await import('../repo/rotate.js');
+    const [rotate, { decryptKeyPem, isEncryptedKeyPem }] = await Promise.all([
+      import('../repo/rotate.js'),
+      import('../keystore/key-file.js'),
+    ]);
     const serverManaged = options.serverManaged === true;
     rotate.checkRotationInput(role, serverManaged);
     const newKeys = [];

@@ -2,12 +2,15 @@
  * Wiring from a CommandContext to a repository: the trust server connection (ping, auth with
  * NOTARY_AUTH or the username/password prompt) and the Repository facade.
  */
+import { Engine } from '../api/engine.js';
+import type { RepositoryHandle } from '../api/repository.js';
 import type { Access, Credentials, Remote } from '../remote/types.js';
+import { validateGun } from '../repo/gun.js';
 import { Repository } from '../repo/repository.js';
 import type { Settings } from '../repo/settings.js';
 import { validateServerUrl } from './config.js';
 import type { CommandContext } from './context.js';
-import { openCryptoService } from './wiring.js';
+import { type CryptoServiceOptions, openCryptoService, passphraseRetriever } from './wiring.js';
 
 /**
  * Go's interactive credentials: `Enter username: ` (empty = none), then `Enter password: `
@@ -70,4 +73,48 @@ export async function openRepository(ctx: CommandContext, gun: string, access: A
     log: ctx.log,
     clock: ctx.clock,
   });
+}
+
+/**
+ * The library's engine configured from a command's settings: the CLI runs the same API code as
+ * `import { NotaryClient } from 'tsnotary'`, with the terminal behind the callbacks (passphrase
+ * and credential prompts), the process environment for NOTARY_AUTH and proxies, and the key
+ * stores in Go's order (token probed only when a key is needed).
+ */
+export async function cliEngine(ctx: CommandContext, keyOptions: CryptoServiceOptions = {}): Promise<Engine> {
+  const settings = await ctx.settings();
+  const tls = settings.tls;
+  return new Engine(
+    {
+      trustDir: settings.trustDir,
+      server: settings.serverUrl,
+      tls: {
+        insecureSkipVerify: tls.skipVerify,
+        ...(tls.caFile ? { caFile: tls.caFile } : {}),
+        ...(tls.certFile ? { certFile: tls.certFile } : {}),
+        ...(tls.keyFile ? { keyFile: tls.keyFile } : {}),
+      },
+      auth: credentialPrompt(ctx),
+      environment: ctx.env,
+      passphrase: passphraseRetriever(ctx),
+      trustPinning: settings.trustPinning,
+      logger: ctx.log,
+      clock: ctx.clock,
+    },
+    async () => (await openCryptoService(ctx, settings, keyOptions)).stores,
+  );
+}
+
+/** A library repository handle for `gun` (validated), as the command handlers use it. */
+export async function cliRepository(
+  ctx: CommandContext,
+  gun: string,
+  keyOptions?: CryptoServiceOptions,
+): Promise<RepositoryHandle> {
+  const valid = validateGun(gun);
+  const [engine, { RepositoryHandle }] = await Promise.all([
+    cliEngine(ctx, keyOptions),
+    import('../api/repository.js'),
+  ]);
+  return new RepositoryHandle(engine, valid);
 }

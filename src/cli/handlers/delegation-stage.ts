@@ -16,12 +16,6 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { errorMessage, NotaryError } from '../../errors.js';
-import {
-  type Change,
-  delegationChange,
-  delegationDeleteChange,
-  purgeKeysChange,
-} from '../../repo/changelist.js';
 import { KeyFileProblem, parseDelegationKeyPem } from '../../repo/delegation-keys.js';
 import { validateGun } from '../../repo/gun.js';
 import { compareUtf8 } from '../../tuf/canonical.js';
@@ -29,7 +23,8 @@ import { canonicalKeyId, tufKeyId } from '../../tuf/keys.js';
 import { isDelegationRole, validateDelegationName } from '../../tuf/roles.js';
 import type { TufKey } from '../../tuf/types.js';
 import type { CommandContext, FlagValues } from '../context.js';
-import { changelistFor, maybePublish, stringsFlag, usageError } from './common.js';
+import { cliRepository } from '../wiring-repo.js';
+import { maybePublish, stringsFlag, usageError } from './common.js';
 
 /** Go's prettyPaths: sorted (byte order), `""` shown as `"" <all paths>`. */
 export function prettyPaths(paths: readonly string[]): string[] {
@@ -120,16 +115,8 @@ export async function delegationAdd(ctx: CommandContext, args: string[], flags: 
   } catch (e) {
     throw wrapped(e, 'failed to create delegation');
   }
-  const changes: Change[] = [];
   // Threshold is always 1 (notary.MinThreshold): the CLI has no way to set another.
-  if (keys.length > 0) changes.push(delegationChange('create', role, { threshold: 1, addKeys: keys }));
-  if (paths.length > 0) changes.push(delegationChange('create', role, { addPaths: paths }));
-  const cl = await changelistFor(ctx, gun);
-  try {
-    await cl.stageAll(changes);
-  } catch (e) {
-    throw wrapped(e, 'failed to create delegation');
-  }
+  await (await cliRepository(ctx, gun)).stageDelegationAdd(role, keys, paths);
 
   let items = '';
   if (keys.length > 0) items += `with keys ${goList(keys.map((k) => canonicalKeyId(k)))}, `;
@@ -187,7 +174,6 @@ export async function delegationRemove(
   const removeAll = keyIds.length === 0 && paths.length === 0 && !allPaths;
   warnOddKeyIds(ctx, keyIds);
 
-  const changes: Change[] = [];
   if (removeAll) {
     ctx.stdout.write('\nAre you sure you want to remove all data for this delegation? (yes/no)\n');
     if (flags['yes'] === true) {
@@ -198,19 +184,9 @@ export async function delegationRemove(
         hint: `Nothing was staged. Answer "yes", or pass -y to remove ${role} with all its keys and paths.`,
       });
     }
-    changes.push(delegationDeleteChange(role));
-  } else {
-    // Go's order: clear paths, remove paths, then remove keys.
-    if (allPaths) changes.push(delegationChange('update', role, { clearPaths: true }));
-    if (paths.length > 0) changes.push(delegationChange('update', role, { removePaths: paths }));
-    if (keyIds.length > 0) changes.push(delegationChange('update', role, { removeKeys: keyIds }));
   }
-  const cl = await changelistFor(ctx, gun);
-  try {
-    await cl.stageAll(changes);
-  } catch (e) {
-    throw wrapped(e, 'failed to remove delegation');
-  }
+  // neither keys nor paths: the whole role (confirmed above)
+  await (await cliRepository(ctx, gun)).removeDelegation(role, { keyIds, paths, allPaths });
 
   if (removeAll) {
     ctx.stdout.write(
@@ -239,12 +215,7 @@ export async function delegationPurge(ctx: CommandContext, args: string[], flags
   }
   const gun = validateGun(args[0]!);
   warnOddKeyIds(ctx, keyIds);
-  const cl = await changelistFor(ctx, gun);
-  try {
-    await cl.stage(purgeKeysChange(keyIds));
-  } catch (e) {
-    throw wrapped(e, 'failed to remove keys');
-  }
+  await (await cliRepository(ctx, gun)).purgeDelegationKeys(keyIds);
   ctx.stdout.write(
     `Removal of the following keys from all delegations in ${gun} staged for next publish:\n\t- ${keyIds.join('\n\t- ')}\n`,
   );
