@@ -18,7 +18,7 @@ import { externalSignerStore } from './signers.js';
 /** Without a `passphrase` option no key is ever decrypted or created with a passphrase. */
 const noPassphrase: PassphraseRetriever = async (req) => {
   throw new NotaryError('NO_PASSPHRASE_INPUT', `no passphrase available for the ${req.alias || 'new'} key`, {
-    hint: 'Give NotaryClient a `passphrase` callback (passphraseFromEnvironment gives the CLI's NOTARY_*_PASSPHRASE rules).',
+    hint: 'Give NotaryClient a `passphrase` callback (passphraseFromEnvironment applies the NOTARY_*_PASSPHRASE rules of the CLI).',
     details: { alias: req.alias, keyName: req.keyName },
   });
 };
