@@ -4,7 +4,7 @@
  * internet), used as a library by a consumer project compiled with `tsc --strict`, installed
  * globally, run with `npx`, and installed on a machine without build tools (pkcs11js optional).
  */
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectRoot, type RunOptions, run, tempDir } from '../helpers/cli.js';
@@ -196,6 +196,14 @@ describe('library consumer project (outside the repository)', () => {
   });
 });
 
+/** Where `name` is on this machine's PATH. */
+function onPath(name: string): string {
+  for (const dir of (process.env['PATH'] ?? '').split(':')) {
+    if (dir !== '' && existsSync(join(dir, name))) return join(dir, name);
+  }
+  throw new Error(`${name} is not on PATH`);
+}
+
 /**
  * A bin directory with node, npm and a shell but no compiler, make or python: node-gyp cannot
  * build pkcs11js there, as on a slim CI image.
@@ -205,11 +213,11 @@ function noBuildToolsPath(): string {
   mkdirSync(bin, { recursive: true });
   for (const [name, target] of [
     ['node', process.execPath],
-    ['npm', '/usr/bin/npm'],
-    ['npx', '/usr/bin/npx'],
-    ['sh', '/bin/sh'],
-    ['bash', '/bin/bash'],
-    ['env', '/usr/bin/env'],
+    ['npm', onPath('npm')],
+    ['npx', onPath('npx')],
+    ['sh', onPath('sh')],
+    ['bash', onPath('bash')],
+    ['env', onPath('env')],
   ] as const) {
     try {
       symlinkSync(target, join(bin, name));
