@@ -6,9 +6,8 @@ import { Engine } from '../api/engine.js';
 import type { RepositoryHandle } from '../api/repository.js';
 import type { Access, Credentials, Remote } from '../remote/types.js';
 import { validateGun } from '../repo/gun.js';
-import { Repository } from '../repo/repository.js';
+import type { Repository } from '../repo/repository.js';
 import type { Settings } from '../repo/settings.js';
-import { validateServerUrl } from './config.js';
 import type { CommandContext } from './context.js';
 import { type CryptoServiceOptions, openCryptoService, passphraseRetriever } from './wiring.js';
 
@@ -35,7 +34,7 @@ function credentialPrompt(ctx: CommandContext): () => Promise<Credentials | unde
 /**
  * Pings the server and returns the remote for `gun` with the given access (an offline remote
  * that fails every call with the real cause when the server cannot be reached). Throws CONFIG
- * for a server URL Go would reject.
+ * for a server URL Go would reject. Through the library engine, like every handler.
  */
 export async function openRemote(
   ctx: CommandContext,
@@ -43,36 +42,16 @@ export async function openRemote(
   gun: string,
   access: Access,
 ): Promise<Remote> {
-  const baseUrl = validateServerUrl(settings.serverUrl);
-  const { openRemote: open } = await import('../remote/open.js');
-  return open({
-    baseUrl,
-    gun,
-    access,
-    tls: settings.tls,
-    credentials: credentialPrompt(ctx),
-    log: ctx.log,
-    env: ctx.env,
-  });
+  return engineFor(ctx, settings).openRemote(gun, access);
 }
 
 /**
- * The repository `gun` of the configured trust directory. The server is contacted only when
- * an operation needs it (`access` decides the token scope).
+ * The repo layer's facade for `gun` (kept for handlers written against it; new code uses
+ * `cliRepository`). The server is contacted only when an operation needs it.
  */
 export async function openRepository(ctx: CommandContext, gun: string, access: Access): Promise<Repository> {
-  const settings = await ctx.settings();
-  const keys = await openCryptoService(ctx, settings);
-  return new Repository({
-    gun,
-    trustDir: settings.trustDir,
-    keys,
-    keyLocations: keys.stores.map((s) => s.location),
-    openRemote: () => openRemote(ctx, settings, gun, access),
-    pinning: settings.trustPinning,
-    log: ctx.log,
-    clock: ctx.clock,
-  });
+  const [engine, { RepositoryHandle }] = await Promise.all([cliEngine(ctx), import('../api/repository.js')]);
+  return new RepositoryHandle(engine, gun).writer(access);
 }
 
 /**
@@ -82,7 +61,10 @@ export async function openRepository(ctx: CommandContext, gun: string, access: A
  * stores in Go's order (token probed only when a key is needed).
  */
 export async function cliEngine(ctx: CommandContext, keyOptions: CryptoServiceOptions = {}): Promise<Engine> {
-  const settings = await ctx.settings();
+  return engineFor(ctx, await ctx.settings(), keyOptions);
+}
+
+function engineFor(ctx: CommandContext, settings: Settings, keyOptions: CryptoServiceOptions = {}): Engine {
   const tls = settings.tls;
   return new Engine(
     {
