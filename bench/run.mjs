@@ -33,6 +33,7 @@ const means = (r) => r;
 
 const suites = {
   crypto: async () => (await import('./crypto.mjs')).run(report),
+  binary: async () => (await import('./binary.mjs')).run(report),
 
   async startup() {
     const td = tempDir('startup');

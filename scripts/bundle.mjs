@@ -12,7 +12,8 @@ const next = `${out}.next`;
 const old = `${out}.old`;
 rmSync(next, { recursive: true, force: true });
 await build({
-  input: { main: 'dist/cli/main.js' },
+  // `index`: the library entry (src/index.ts), sharing chunks with the CLI (one engine).
+  input: { main: 'dist/cli/main.js', index: 'dist/index.js' },
   platform: 'node',
   external: ['undici', 'pkcs11js', /^node:/],
   logLevel: 'warn',

@@ -19,8 +19,12 @@ for arg in "$@"; do
 done
 
 bash scripts/install-deps.sh
-if [ ! -d node_modules ] || [ ! -f dist/bundle/main.js ]; then
+if [ ! -d node_modules ]; then
   npm ci --no-audit --no-fund
+fi
+# npm ci no longer builds (the package has no `prepare` script: docs/decisions.md, issue 13)
+if [ ! -f dist/bundle/main.js ]; then
+  npm run build
 fi
 
 sandbox=$(mktemp -d "${TMPDIR:-/tmp}/tsnotary-sandbox.XXXXXX")

@@ -2,13 +2,15 @@
  * Wiring from a CommandContext to a repository: the trust server connection (ping, auth with
  * NOTARY_AUTH or the username/password prompt) and the Repository facade.
  */
+import { Engine } from '../api/engine.js';
+import type { RepositoryHandle } from '../api/repository.js';
 import { NotaryError } from '../errors.js';
 import type { Access, Credentials, Remote } from '../remote/types.js';
-import { Repository } from '../repo/repository.js';
+import { validateGun } from '../repo/gun.js';
+import type { Repository } from '../repo/repository.js';
 import type { Settings } from '../repo/settings.js';
-import { validateServerUrl } from './config.js';
 import type { CommandContext } from './context.js';
-import { openCryptoService } from './wiring.js';
+import { type CryptoServiceOptions, openCryptoService, passphraseRetriever } from './wiring.js';
 
 /**
  * Go's interactive credentials: `Enter username: ` (empty = none), then `Enter password: `
@@ -33,7 +35,7 @@ function credentialPrompt(ctx: CommandContext): () => Promise<Credentials | unde
 /**
  * Pings the server and returns the remote for `gun` with the given access (an offline remote
  * that fails every call with the real cause when the server cannot be reached). Throws CONFIG
- * for a server URL Go would reject.
+ * for a server URL Go would reject. Through the library engine, like every handler.
  */
 export async function openRemote(
   ctx: CommandContext,
@@ -41,38 +43,66 @@ export async function openRemote(
   gun: string,
   access: Access,
 ): Promise<Remote> {
-  const baseUrl = validateServerUrl(settings.serverUrl);
-  const { openRemote: open } = await import('../remote/open.js');
-  return open({
-    baseUrl,
-    gun,
-    access,
-    tls: settings.tls,
-    credentials: credentialPrompt(ctx),
-    log: ctx.log,
-    env: ctx.env,
-  });
+  return engineFor(ctx, settings).openRemote(gun, access);
 }
 
 /**
- * The repository `gun` of the configured trust directory. The server is contacted only when
- * an operation needs it (`access` decides the token scope).
+ * The repo layer's facade for `gun` (kept for handlers written against it; new code uses
+ * `cliRepository`). The server is contacted only when an operation needs it.
  */
 export async function openRepository(ctx: CommandContext, gun: string, access: Access): Promise<Repository> {
-  const settings = await ctx.settings();
+  const [engine, { RepositoryHandle }] = await Promise.all([cliEngine(ctx), import('../api/repository.js')]);
+  return new RepositoryHandle(engine, gun).writer(access);
+}
+
+/**
+ * The library's engine configured from a command's settings: the CLI runs the same API code as
+ * `import { NotaryClient } from 'tsnotary'`, with the terminal behind the callbacks (passphrase
+ * and credential prompts), the process environment for NOTARY_AUTH and proxies, and the key
+ * stores in Go's order (token probed only when a key is needed).
+ */
+export async function cliEngine(ctx: CommandContext, keyOptions: CryptoServiceOptions = {}): Promise<Engine> {
+  return engineFor(ctx, await ctx.settings(), keyOptions);
+}
+
+function engineFor(ctx: CommandContext, settings: Settings, keyOptions: CryptoServiceOptions = {}): Engine {
+  const tls = settings.tls;
   const lockTimeoutMs = lockTimeoutFromEnv(ctx.env);
-  const keys = await openCryptoService(ctx, settings);
-  return new Repository({
-    gun,
-    trustDir: settings.trustDir,
-    keys,
-    keyLocations: keys.stores.map((s) => s.location),
-    openRemote: () => openRemote(ctx, settings, gun, access),
-    pinning: settings.trustPinning,
-    log: ctx.log,
-    clock: ctx.clock,
-    ...(lockTimeoutMs !== undefined ? { lockTimeoutMs } : {}),
-  });
+  const engine = new Engine(
+    {
+      trustDir: settings.trustDir,
+      server: settings.serverUrl,
+      tls: {
+        insecureSkipVerify: tls.skipVerify,
+        ...(tls.caFile ? { caFile: tls.caFile } : {}),
+        ...(tls.certFile ? { certFile: tls.certFile } : {}),
+        ...(tls.keyFile ? { keyFile: tls.keyFile } : {}),
+      },
+      auth: credentialPrompt(ctx),
+      environment: ctx.env,
+      passphrase: passphraseRetriever(ctx),
+      trustPinning: settings.trustPinning,
+      logger: ctx.log,
+      clock: ctx.clock,
+    },
+    async () => (await openCryptoService(ctx, settings, keyOptions)).stores,
+  );
+  if (lockTimeoutMs !== undefined) engine.lockTimeoutMs = lockTimeoutMs;
+  return engine;
+}
+
+/** A library repository handle for `gun` (validated), as the command handlers use it. */
+export async function cliRepository(
+  ctx: CommandContext,
+  gun: string,
+  keyOptions?: CryptoServiceOptions,
+): Promise<RepositoryHandle> {
+  const valid = validateGun(gun);
+  const [engine, { RepositoryHandle }] = await Promise.all([
+    cliEngine(ctx, keyOptions),
+    import('../api/repository.js'),
+  ]);
+  return new RepositoryHandle(engine, valid);
 }
 
 /**

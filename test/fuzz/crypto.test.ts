@@ -6,8 +6,6 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { CommandContext } from '../../src/cli/context.js';
-import { parseDelegationKeyPem } from '../../src/cli/handlers/delegation-stage.js';
 import {
   children,
   int,
@@ -37,6 +35,7 @@ import {
   validateCertificate,
 } from '../../src/crypto/x509.js';
 import { silentLogger } from '../../src/log.js';
+import { parseDelegationKeyPem } from '../../src/repo/delegation-keys.js';
 import {
   canonicalKeyId,
   certificateDers,
@@ -479,7 +478,7 @@ describe('X.509 certificates and certificate bundles', () => {
 describe('delegation key files (`delegation add <cert or public key PEM>`)', () => {
   // The handler's contract: a key, or a KeyFileProblem that ingestPublicKeys wraps into a
   // NotaryError naming the file. Anything else (TypeError, OpenSSL's plain Error) is a defect.
-  const ctx = { clock: () => new Date(Date.UTC(2027, 0, 1)), log: silentLogger } as unknown as CommandContext;
+  const ctx = { clock: () => new Date(Date.UTC(2027, 0, 1)), log: silentLogger };
   const inputs = [...certPems, ...files('vectors/keyid', /\.pem$/)];
   it('mutated certificates and public keys: a key or the handler error', () => {
     const ders = inputs.flatMap((p) => pemDecodeAll(text(p)));

@@ -3,7 +3,7 @@
  * changelist of a GUN and the `-p` auto-publish step.
  */
 import { NotaryError } from '../../errors.js';
-import { type Changelist, openChangelist } from '../../repo/changelist.js';
+import type { Changelist } from '../../repo/changelist.js';
 import type { CommandContext, FlagValues } from '../context.js';
 
 /** An argument error; Go prints the command's usage first unless `showUsage` is false. */
@@ -27,9 +27,10 @@ export function stringFlag(flags: FlagValues, name: string): string {
   return typeof v === 'string' ? v : '';
 }
 
+/** The changelist of `gun`, through the library's repository handle (the same engine). */
 export async function changelistFor(ctx: CommandContext, gun: string): Promise<Changelist> {
-  const settings = await ctx.settings();
-  return openChangelist(settings.trustDir, gun, ctx.log);
+  const { cliRepository } = await import('../wiring-repo.js');
+  return (await cliRepository(ctx, gun)).changelist;
 }
 
 /** `-p`: publish everything staged (Go's maybeAutoPublish). */

@@ -13,25 +13,18 @@
  * - a key ID given to `remove`/`purge` that is not 64 hex characters is staged as Go does but
  *   named in a warning, since it can never match a key.
  */
-import { createPublicKey, type KeyObject, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { pemDecodeFirst } from '../../crypto/pem.js';
-import { certificatePublicKey, commonName, signatureAlgorithmOid } from '../../crypto/x509.js';
 import { errorMessage, NotaryError } from '../../errors.js';
-import {
-  type Change,
-  delegationChange,
-  delegationDeleteChange,
-  purgeKeysChange,
-} from '../../repo/changelist.js';
+import { KeyFileProblem, parseDelegationKeyPem } from '../../repo/delegation-keys.js';
 import { validateGun } from '../../repo/gun.js';
 import { compareUtf8 } from '../../tuf/canonical.js';
-import { canonicalKeyId, certificatePem, tufKeyId } from '../../tuf/keys.js';
+import { canonicalKeyId, tufKeyId } from '../../tuf/keys.js';
 import { isDelegationRole, validateDelegationName } from '../../tuf/roles.js';
 import type { TufKey } from '../../tuf/types.js';
 import type { CommandContext, FlagValues } from '../context.js';
-import { changelistFor, maybePublish, stringsFlag, usageError } from './common.js';
+import { cliRepository } from '../wiring-repo.js';
+import { maybePublish, stringsFlag, usageError } from './common.js';
 
 /** Go's prettyPaths: sorted (byte order), `""` shown as `"" <all paths>`. */
 export function prettyPaths(paths: readonly string[]): string[] {
@@ -52,151 +45,6 @@ function warnOddKeyIds(ctx: CommandContext, keyIds: readonly string[]): void {
         `key ID ${id} is not a 64-character lower-case hex key ID; it will not match any delegation key (see \`tsnotary delegation list\`)`,
       );
     }
-  }
-}
-
-// ---- reading public keys and certificates (Go's ingestPublicKeys / ParsePEMPublicKey) ----
-
-/** Signature algorithms Go's ValidateCertificate refuses (SHA1WithRSA, DSAWithSHA1, ECDSAWithSHA1). */
-const SHA1_SIGNATURES = new Set(['1.2.840.113549.1.1.5', '1.2.840.10040.4.3', '1.2.840.10045.4.1']);
-const MIN_RSA_BITS = 2048;
-const DAY_MS = 24 * 3600 * 1000;
-
-/** Why a PEM file does not give a usable key; becomes `unable to parse ... <f>: <reason>`. */
-class KeyFileProblem extends Error {
-  constructor(
-    message: string,
-    readonly hint?: string,
-    readonly problemCause?: unknown,
-  ) {
-    super(message);
-  }
-}
-
-function addMonths(d: Date, months: number): Date {
-  const r = new Date(d.getTime());
-  r.setUTCMonth(r.getUTCMonth() + months);
-  return r;
-}
-
-/** Go's ValidateCertificate(cert, checkExpiry=true), same texts; warns when near expiry. */
-function validateDelegationCertificate(ctx: CommandContext, der: Buffer, cert: X509Certificate): void {
-  const cn = commonName(cert);
-  const notBefore = new Date(cert.validFrom);
-  const notAfter = new Date(cert.validTo);
-  if (notBefore.getTime() > notAfter.getTime()) {
-    throw new KeyFileProblem('invalid certificate: certificate validity window is invalid');
-  }
-  if (SHA1_SIGNATURES.has(signatureAlgorithmOid(der))) {
-    throw new KeyFileProblem(
-      `invalid certificate: certificate with CN ${cn} uses invalid SHA1 signature algorithm`,
-      'Issue the certificate with a SHA-256 (or stronger) signature.',
-    );
-  }
-  let pub: KeyObject;
-  try {
-    pub = certificatePublicKey(cert);
-  } catch (e) {
-    throw new KeyFileProblem(
-      'could not parse provided certificate: x509: malformed certificate',
-      'The certificate is damaged or holds a key type notary does not know (it needs ECDSA or RSA).',
-      e,
-    );
-  }
-  if (pub.asymmetricKeyType === 'rsa' && (pub.asymmetricKeyDetails?.modulusLength ?? 0) < MIN_RSA_BITS) {
-    throw new KeyFileProblem(
-      'invalid certificate: RSA bit length is too short',
-      `Use an RSA key of at least ${MIN_RSA_BITS} bits, or an ECDSA key.`,
-    );
-  }
-  const now = ctx.clock();
-  if (now.getTime() + DAY_MS < notBefore.getTime() || now.getTime() > notAfter.getTime()) {
-    throw new KeyFileProblem(
-      `invalid certificate: certificate with CN ${cn} is expired`,
-      `The certificate is valid from ${notBefore.toISOString()} to ${notAfter.toISOString()}; issue a new one.`,
-    );
-  }
-  if (notAfter.getTime() < addMonths(now, 6).getTime()) {
-    ctx.log.warn(`certificate with CN ${cn} is near expiry`);
-  }
-}
-
-/** A `CERTIFICATE` block → `ecdsa-x509`/`rsa-x509` key holding only this certificate, Go-PEM encoded. */
-function certificateBlockKey(ctx: CommandContext, der: Buffer): TufKey {
-  let cert: X509Certificate;
-  try {
-    cert = new X509Certificate(der);
-  } catch (e) {
-    throw new KeyFileProblem(
-      'could not parse provided certificate: x509: malformed certificate',
-      'The file must hold a valid PEM-encoded X.509 certificate.',
-      e,
-    );
-  }
-  validateDelegationCertificate(ctx, der, cert);
-  // validateDelegationCertificate has read the key already: it is readable here.
-  const t = certificatePublicKey(cert).asymmetricKeyType;
-  if (t !== 'ec' && t !== 'rsa') {
-    throw new KeyFileProblem(
-      `unsupported certificate key type ${t ?? 'unknown'}, expected an ECDSA or RSA key`,
-      'Delegation certificates must hold an ECDSA or RSA public key.',
-    );
-  }
-  return {
-    keytype: t === 'ec' ? 'ecdsa-x509' : 'rsa-x509',
-    public: Buffer.from(certificatePem(der), 'latin1'),
-  };
-}
-
-/** A `PUBLIC KEY` block → `ecdsa`/`rsa` key whose public value is the block's DER as given (as Go). */
-function publicKeyBlockKey(der: Buffer): TufKey {
-  let key: ReturnType<typeof createPublicKey>;
-  try {
-    key = createPublicKey({ key: der, format: 'der', type: 'spki' });
-  } catch (e) {
-    throw new KeyFileProblem(
-      `unable to parse pem encoded public key: ${errorMessage(e)}`,
-      'The file must hold a PKIX (SubjectPublicKeyInfo) "PUBLIC KEY" PEM block.',
-      e,
-    );
-  }
-  const t = key.asymmetricKeyType;
-  if (t === 'ec') return { keytype: 'ecdsa', public: der };
-  if (t === 'rsa') {
-    if ((key.asymmetricKeyDetails?.modulusLength ?? 0) < MIN_RSA_BITS) {
-      throw new KeyFileProblem(
-        `RSA public key is shorter than ${MIN_RSA_BITS} bits`,
-        `tsnotary never accepts signatures of such keys; use an RSA key of at least ${MIN_RSA_BITS} bits, or an ECDSA key.`,
-      );
-    }
-    return { keytype: 'rsa', public: der };
-  }
-  throw new KeyFileProblem(
-    'unknown public key format',
-    'Delegation keys must be ECDSA or RSA public keys (or certificates holding one).',
-  );
-}
-
-/** Go's ParsePEMPublicKey on the file content: the first PEM block decides. */
-export function parseDelegationKeyPem(ctx: CommandContext, content: Buffer): TufKey {
-  // latin1 keeps every byte as one character, so Go's byte-oriented PEM rules apply unchanged.
-  const { block } = pemDecodeFirst(content.toString('latin1'));
-  if (!block) {
-    throw new KeyFileProblem(
-      'no valid public key found',
-      'Give a PEM file with a "CERTIFICATE" or "PUBLIC KEY" block.',
-    );
-  }
-  switch (block.type) {
-    case 'CERTIFICATE':
-      return certificateBlockKey(ctx, block.bytes);
-    case 'PUBLIC KEY':
-      return publicKeyBlockKey(block.bytes);
-    default:
-      throw new KeyFileProblem(
-        `unsupported PEM block type ${JSON.stringify(block.type)}, expected CERTIFICATE or PUBLIC KEY`,
-        'Give a PEM file with a "CERTIFICATE" or "PUBLIC KEY" block.',
-      );
   }
 }
 
@@ -267,16 +115,8 @@ export async function delegationAdd(ctx: CommandContext, args: string[], flags: 
   } catch (e) {
     throw wrapped(e, 'failed to create delegation');
   }
-  const changes: Change[] = [];
   // Threshold is always 1 (notary.MinThreshold): the CLI has no way to set another.
-  if (keys.length > 0) changes.push(delegationChange('create', role, { threshold: 1, addKeys: keys }));
-  if (paths.length > 0) changes.push(delegationChange('create', role, { addPaths: paths }));
-  const cl = await changelistFor(ctx, gun);
-  try {
-    await cl.stageAll(changes);
-  } catch (e) {
-    throw wrapped(e, 'failed to create delegation');
-  }
+  await (await cliRepository(ctx, gun)).stageDelegationAdd(role, keys, paths);
 
   let items = '';
   if (keys.length > 0) items += `with keys ${goList(keys.map((k) => canonicalKeyId(k)))}, `;
@@ -334,7 +174,6 @@ export async function delegationRemove(
   const removeAll = keyIds.length === 0 && paths.length === 0 && !allPaths;
   warnOddKeyIds(ctx, keyIds);
 
-  const changes: Change[] = [];
   if (removeAll) {
     ctx.stdout.write('\nAre you sure you want to remove all data for this delegation? (yes/no)\n');
     if (flags['yes'] === true) {
@@ -345,19 +184,9 @@ export async function delegationRemove(
         hint: `Nothing was staged. Answer "yes", or pass -y to remove ${role} with all its keys and paths.`,
       });
     }
-    changes.push(delegationDeleteChange(role));
-  } else {
-    // Go's order: clear paths, remove paths, then remove keys.
-    if (allPaths) changes.push(delegationChange('update', role, { clearPaths: true }));
-    if (paths.length > 0) changes.push(delegationChange('update', role, { removePaths: paths }));
-    if (keyIds.length > 0) changes.push(delegationChange('update', role, { removeKeys: keyIds }));
   }
-  const cl = await changelistFor(ctx, gun);
-  try {
-    await cl.stageAll(changes);
-  } catch (e) {
-    throw wrapped(e, 'failed to remove delegation');
-  }
+  // neither keys nor paths: the whole role (confirmed above)
+  await (await cliRepository(ctx, gun)).removeDelegation(role, { keyIds, paths, allPaths });
 
   if (removeAll) {
     ctx.stdout.write(
@@ -386,12 +215,7 @@ export async function delegationPurge(ctx: CommandContext, args: string[], flags
   }
   const gun = validateGun(args[0]!);
   warnOddKeyIds(ctx, keyIds);
-  const cl = await changelistFor(ctx, gun);
-  try {
-    await cl.stage(purgeKeysChange(keyIds));
-  } catch (e) {
-    throw wrapped(e, 'failed to remove keys');
-  }
+  await (await cliRepository(ctx, gun)).purgeDelegationKeys(keyIds);
   ctx.stdout.write(
     `Removal of the following keys from all delegations in ${gun} staged for next publish:\n\t- ${keyIds.join('\n\t- ')}\n`,
   );

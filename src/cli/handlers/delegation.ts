@@ -2,14 +2,14 @@
  * `delegation` commands (spec cli.md §6). `delegationList` is online (runs the TUF update);
  * add/remove/purge stage changes (issue 4).
  */
+
+import type { Delegation } from '../../api/options.js';
 import { errorMessage, NotaryError } from '../../errors.js';
-import type { DelegationInfo } from '../../repo/walk.js';
-import { delegationRoles } from '../../repo/walk.js';
 import { compareUtf8 } from '../../tuf/canonical.js';
 import type { CommandContext, FlagValues } from '../context.js';
 import { wantsJson, writeJson } from '../output-json.js';
 import { renderTable } from '../tabwriter.js';
-import { loadRepoState } from './read.js';
+import { cliRepository } from '../wiring-repo.js';
 
 /** Go's prettyPaths: sorted, `""` shown as `"" <all paths>`. */
 function prettyPaths(paths: readonly string[]): string[] {
@@ -17,7 +17,7 @@ function prettyPaths(paths: readonly string[]): string[] {
 }
 
 /** Go's prettyPrintRoles for delegations (without the surrounding blank lines). */
-export function formatDelegationList(roles: readonly DelegationInfo[]): string {
+export function formatDelegationList(roles: readonly Delegation[]): string {
   if (roles.length === 0) return '\nNo delegations present in this repository.\n\n';
   const sorted = [...roles].sort((a, b) => compareUtf8(a.name, b.name));
   const rows: string[][] = [];
@@ -39,9 +39,9 @@ export async function delegationList(ctx: CommandContext, args: string[], _flags
     });
   }
   const gun = args[0] as string;
-  let roles: DelegationInfo[];
+  let roles: Delegation[];
   try {
-    roles = delegationRoles(await loadRepoState(ctx, gun, { kind: 'all' }));
+    roles = await (await cliRepository(ctx, gun)).listDelegations();
   } catch (e) {
     const message = `Error retrieving delegation roles for repository ${gun}: ${errorMessage(e)}`;
     if (e instanceof NotaryError) {
@@ -55,17 +55,8 @@ export async function delegationList(ctx: CommandContext, args: string[], _flags
     throw new NotaryError('INTERNAL', message, { cause: e });
   }
   if (wantsJson(ctx)) {
-    writeJson(ctx, {
-      gun,
-      delegations: [...roles]
-        .sort((a, b) => compareUtf8(a.name, b.name))
-        .map((r) => ({
-          name: r.name,
-          paths: [...r.paths].sort(compareUtf8),
-          keyIds: r.keyIds,
-          threshold: r.threshold,
-        })),
-    });
+    // the library's Delegation list: sorted by name, paths sorted
+    writeJson(ctx, { gun, delegations: roles });
     return;
   }
   ctx.stdout.write(`\n${formatDelegationList(roles)}\n`);

@@ -5,10 +5,11 @@
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { KeyManagerImpl, sortKeyInfos } from '../../api/keys.js';
 import { canonicalIdOf, generateKey, publicBytes } from '../../crypto/keygen.js';
 import { pemEncode } from '../../crypto/pem.js';
 import { encodeEncryptedKeyPem } from '../../crypto/private-key.js';
-import { errorMessage, goPathErrorText, NotaryError } from '../../errors.js';
+import { goPathErrorText, NotaryError } from '../../errors.js';
 import type { FileKeyStore } from '../../keystore/file-store.js';
 import { writeFileAtomic } from '../../keystore/fs-util.js';
 import { askNewPassphrase } from '../../keystore/passphrase.js';
@@ -17,6 +18,7 @@ import type { CommandContext, FlagValues } from '../context.js';
 import { wantsJson, writeJson } from '../output-json.js';
 import { renderTable } from '../tabwriter.js';
 import { newPassphraseRetriever, openCryptoService, openFileKeyStore } from '../wiring.js';
+import { cliEngine } from '../wiring-repo.js';
 import { stringsFlag, usageError } from './common.js';
 import {
   backupEnabled,
@@ -50,24 +52,8 @@ export function truncateLeft(s: string, max: number): string {
   return `...${'\uFFFD'.repeat(orphans)}${tail.toString('utf8')}`;
 }
 
-function byteCompare(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
-}
-
-/** Go's keyInfoSorter: root first, then (gun, role, keyID, location) in byte order. */
-export function sortKeyInfos(keys: KeyInfo[]): KeyInfo[] {
-  return [...keys].sort((a, b) => {
-    if (a.role !== b.role) {
-      if (a.role === 'root') return -1;
-      if (b.role === 'root') return 1;
-    }
-    for (const f of ['gun', 'role', 'keyId', 'location'] as const) {
-      const c = byteCompare(a[f], b[f]);
-      if (c !== 0) return c;
-    }
-    return 0;
-  });
-}
+/** Go's keyInfoSorter (the library's, so `key list` and `client.keys.list()` agree). */
+export { sortKeyInfos };
 
 /** The `key list` text exactly as Go prints it (including the surrounding blank lines). */
 export function formatKeyList(keys: KeyInfo[]): string {
@@ -83,8 +69,7 @@ export function formatKeyList(keys: KeyInfo[]): string {
 
 export async function keyList(ctx: CommandContext, args: string[], _flags: FlagValues): Promise<void> {
   if (args.length > 0) throw usageError('');
-  const cs = await openCryptoService(ctx, await ctx.settings(), { hardwareBackup: false });
-  const keys = await cs.list();
+  const keys = await new KeyManagerImpl(await cliEngine(ctx, { hardwareBackup: false })).list();
   if (wantsJson(ctx)) {
     // An object, not a bare array, so fields can be added later (docs/json-output.md). Values are
     // never truncated, unlike the table's GUN and LOCATION columns.
@@ -116,17 +101,7 @@ export async function keyGenerate(ctx: CommandContext, args: string[], flags: Fl
   const settings = await ctx.settings();
 
   if (out === '') {
-    const cs = await openCryptoService(ctx, settings);
-    let keyId: string;
-    try {
-      keyId = await cs.create(role, '', 'ecdsa');
-    } catch (e) {
-      throw new NotaryError('KEY_INVALID', `Failed to create a new ${role} key: ${errorMessage(e)}`, {
-        cause: e,
-        hint: e instanceof NotaryError ? e.hint : undefined,
-        exitCode: e instanceof NotaryError ? e.exitCode : undefined,
-      });
-    }
+    const keyId = await new KeyManagerImpl(await cliEngine(ctx)).generate({ role });
     if (wantsJson(ctx)) writeJson(ctx, { algorithm: 'ecdsa', role, keyId });
     else ctx.stdout.write(`Generated new ecdsa ${role} key with keyID: ${keyId}\n`);
     return;
@@ -302,10 +277,9 @@ export async function keyRemove(ctx: CommandContext, args: string[], _flags: Fla
  */
 export async function keyRotate(ctx: CommandContext, args: string[], flags: FlagValues): Promise<void> {
   if (args.length < 2) throw usageError('Must specify a GUN and a key role to rotate');
-  const [{ validateGun }, rotate, { Repository }, { openRemote }, wiring] = await Promise.all([
+  const [{ validateGun }, rotate, { cliRepository }, wiring] = await Promise.all([
     import('../../repo/gun.js'),
     import('../../repo/rotate.js'),
-    import('../../repo/repository.js'),
     import('../wiring-repo.js'),
     import('../wiring.js'),
   ]);
@@ -340,23 +314,7 @@ export async function keyRotate(ctx: CommandContext, args: string[], flags: Flag
     rotate.checkRotationInput(role, serverManaged);
   }
 
-  const settings = await ctx.settings();
-  const keys = await openCryptoService(ctx, settings);
-  const uploads = rotate.watchUploads();
   // The same key service signs and stores the new key (one passphrase cache, one token session).
-  const repo = new Repository({
-    gun,
-    trustDir: settings.trustDir,
-    keys,
-    keyLocations: keys.stores.map((s) => s.location),
-    openRemote: async () => uploads.wrap(await openRemote(ctx, settings, gun, 'admin')),
-    pinning: settings.trustPinning,
-    log: ctx.log,
-    clock: ctx.clock,
-  });
-  await rotate.rotateKey(
-    { repo, keys, log: ctx.log, clock: ctx.clock, uploadStarted: uploads.started },
-    { role, serverManaged, keys: newKeys, legacyVersions: legacy },
-  );
+  await (await cliRepository(ctx, gun)).rotateWith(role, serverManaged, newKeys, legacy);
   ctx.stdout.write(`Successfully rotated ${role} key for repository ${gun}\n`);
 }

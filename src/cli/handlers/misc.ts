@@ -7,8 +7,17 @@ import { PROGRAM_NAME, rootCommand } from '../commands/index.js';
 import type { CommandContext, FlagValues } from '../context.js';
 import { allFlags, buildTree, type CommandNode, commandPath } from '../help.js';
 
+/**
+ * Version and commit built into the single-file binary (scripts/build-binary.mjs defines them);
+ * undefined in the npm package, which reads its package.json instead.
+ */
+declare const __TSNOTARY_VERSION__: string | undefined;
+declare const __TSNOTARY_COMMIT__: string | undefined;
+const builtVersion = typeof __TSNOTARY_VERSION__ === 'string' ? __TSNOTARY_VERSION__ : undefined;
+const builtCommit = typeof __TSNOTARY_COMMIT__ === 'string' ? __TSNOTARY_COMMIT__ : undefined;
+
 /** The directory holding tsnotary's package.json, whether running from dist/ or the bundle. */
-const packageRoot = ((): string => {
+function packageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
     if (existsSync(join(dir, 'package.json'))) return dir;
@@ -16,7 +25,7 @@ const packageRoot = ((): string => {
     if (parent === dir) return dir;
     dir = parent;
   }
-})();
+}
 
 export interface VersionInfo {
   version: string;
@@ -26,7 +35,7 @@ export interface VersionInfo {
 
 function readGitCommit(): string {
   try {
-    const gitDir = join(packageRoot, '.git');
+    const gitDir = join(packageRoot(), '.git');
     if (!existsSync(gitDir)) return '';
     const head = readFileSync(join(gitDir, 'HEAD'), 'utf8').trim();
     if (!head.startsWith('ref: ')) return head.slice(0, 7);
@@ -42,9 +51,12 @@ function readGitCommit(): string {
 }
 
 export function versionInfo(): VersionInfo {
+  if (builtVersion !== undefined) {
+    return { version: builtVersion, gitCommit: builtCommit ?? '', nodeVersion: process.version };
+  }
   let version = '';
   try {
-    const pkg = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version?: string };
+    const pkg = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version?: string };
     version = pkg.version ?? '';
   } catch {
     // a repackaged install without package.json still runs

@@ -3,17 +3,17 @@
  * error texts are Go's; errors carry hints where Go leaves the user guessing.
  */
 import { readFile } from 'node:fs/promises';
+import type { RepositoryHandle } from '../../api/repository.js';
 import { pemDecodeFirst } from '../../crypto/pem.js';
 import { isEncryptedBlock, parsePrivateKeyPem } from '../../crypto/private-key.js';
 import { errorMessage, goPathErrorText, NotaryError } from '../../errors.js';
 import { decryptWithRetries } from '../../keystore/passphrase.js';
 import { validateGun } from '../../repo/gun.js';
-import type { Repository } from '../../repo/repository.js';
 import { certificateDers, certificateKey, certificatePem } from '../../tuf/keys.js';
 import type { TufKey } from '../../tuf/types.js';
 import type { CommandContext, FlagValues } from '../context.js';
 import { openCryptoService, passphraseRetriever } from '../wiring.js';
-import { openRepository } from '../wiring-repo.js';
+import { cliRepository } from '../wiring-repo.js';
 import { stringFlag, usageError } from './common.js';
 
 /**
@@ -85,9 +85,9 @@ async function readRootCert(path: string): Promise<TufKey> {
 export async function init(ctx: CommandContext, args: string[], flags: FlagValues): Promise<void> {
   if (args.length < 1) throw usageError('Must specify a GUN');
   const gun = validateGun(args[0]!);
-  const repo = await openRepository(ctx, gun, 'push');
+  const repo = await cliRepository(ctx, gun);
   // Go pings the server before it looks at the root key (so "Root key found" precedes an offline error).
-  await repo.remote();
+  await repo.remote('push');
 
   const rootKeyPath = stringFlag(flags, 'rootkey');
   let rootKeyIds: string[];
@@ -111,21 +111,24 @@ export async function init(ctx: CommandContext, args: string[], flags: FlagValue
     );
   }
 
-  await repo.init({ rootKeyIds, rootCerts });
+  await repo.initializeWith(rootKeyIds, rootCerts);
   if (flags['publish'] === true) {
     ctx.stdout.write(`Auto-publishing changes to ${gun}\n`);
     await publishWith(ctx, repo);
   }
 }
 
-async function publishWith(ctx: CommandContext, repo: Repository): Promise<void> {
+async function publishWith(
+  ctx: CommandContext,
+  repo: Pick<RepositoryHandle, 'gun' | 'publish'>,
+): Promise<void> {
   await repo.publish();
   ctx.stdout.write(`Successfully published changes for repository ${repo.gun}\n`);
 }
 
 /** Publishes everything staged for `gun` (the second half of every `-p`). */
 export async function publishRepo(ctx: CommandContext, gun: string): Promise<void> {
-  await publishWith(ctx, await openRepository(ctx, validateGun(gun), 'push'));
+  await publishWith(ctx, await cliRepository(ctx, gun));
 }
 
 /** `publish GUN`. */
@@ -141,12 +144,11 @@ export async function deleteRepo(ctx: CommandContext, args: string[], flags: Fla
   if (args.length < 1) throw usageError('Must specify a GUN');
   const gun = validateGun(args[0]!);
   const remote = flags['remote'] === true;
-  const repo = await openRepository(ctx, gun, 'admin');
+  const repo = await cliRepository(ctx, gun);
   // Go connects (ping) before deleting anything, then deletes locally, then remotely.
-  if (remote) await repo.remote();
+  if (remote) await repo.remote('admin');
   ctx.stdout.write(`Deleting trust data for repository ${gun}\n`);
-  await repo.deleteLocal();
-  if (remote) await repo.deleteRemote();
+  await repo.delete({ remote });
   ctx.stdout.write(
     `Successfully deleted local${remote ? ' and remote' : ''} trust data for repository ${gun}\n`,
   );

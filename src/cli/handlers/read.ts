@@ -12,60 +12,41 @@ import { closeSync, createReadStream, createWriteStream, fstatSync, openSync } f
 import { open, rename, rm, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import type { Target } from '../../api/options.js';
+import { checkStreamedHashes, noSuchTarget, toTarget } from '../../api/targets.js';
 import { errorMessage, NotaryError } from '../../errors.js';
-import { MetadataCache } from '../../repo/cache.js';
-import { validateGun } from '../../repo/gun.js';
 import type { RepoState, TargetWithRole } from '../../repo/state.js';
-import { updateRepo, type WalkScope } from '../../repo/update.js';
-import { listTargets, lookupTarget } from '../../repo/walk.js';
+import type { WalkScope } from '../../repo/update.js';
+import { lookupTarget } from '../../repo/walk.js';
 import { StreamingHasher } from '../../tuf/hashes.js';
 import type { FileMeta } from '../../tuf/types.js';
 import type { CommandContext, FlagValues } from '../context.js';
 import { wantsJson, writeJson } from '../output-json.js';
 import { renderTable } from '../tabwriter.js';
-import { openRemote } from '../wiring-repo.js';
+import { cliRepository } from '../wiring-repo.js';
 import { stringFlag, stringsFlag, usageError } from './common.js';
 import { hashRegularFile } from './file-hash.js';
 
-/** Runs the update for `gun` (read-only access) and returns the verified state. */
+/** Runs the update for `gun` (read-only access) and returns the verified state (library engine). */
 export async function loadRepoState(ctx: CommandContext, gun: string, scope: WalkScope): Promise<RepoState> {
-  validateGun(gun);
-  const settings = await ctx.settings();
-  const remote = await openRemote(ctx, settings, gun, 'pull');
+  const repo = await cliRepository(ctx, gun);
   const { cacheFor, warnExpiredAsOf } = await import('../as-of.js');
-  const state = await updateRepo({
-    gun,
-    remote,
-    cache: cacheFor(ctx, new MetadataCache(settings.trustDir, gun)),
-    clock: ctx.clock,
-    log: ctx.log,
-    pinning: settings.trustPinning,
-    trustDir: settings.trustDir,
-    scope,
-  });
+  const state = await repo.state(scope, (cache) => cacheFor(ctx, cache));
   warnExpiredAsOf(ctx, state);
   return state;
 }
 
-function hex(t: TargetWithRole, alg: string): string {
-  return t.hashes[alg]?.toString('hex') ?? '';
-}
-
-/** JSON form of a target (docs/json-output.md). */
-export function targetJson(t: TargetWithRole): Record<string, unknown> {
-  const hashes: Record<string, string> = {};
-  for (const alg of Object.keys(t.hashes).sort()) hashes[alg] = (t.hashes[alg] as Buffer).toString('hex');
-  const out: Record<string, unknown> = { name: t.name, role: t.role, length: t.length, hashes };
-  if (t.custom !== undefined) out['custom'] = t.custom;
-  return out;
+/** JSON form of a target (docs/json-output.md): the library's `Target`. */
+export function targetJson(t: TargetWithRole): Target {
+  return toTarget(t);
 }
 
 /** Go's prettyPrintTargets. */
-export function formatTargetList(targets: readonly TargetWithRole[]): string {
+export function formatTargetList(targets: readonly Target[]): string {
   if (targets.length === 0) return '\nNo targets present in this repository.\n\n';
   return renderTable(
     ['NAME', 'DIGEST', 'SIZE (BYTES)', 'ROLE'],
-    targets.map((t) => [t.name, hex(t, 'sha256'), String(t.length), t.role]),
+    targets.map((t) => [t.name, t.hashes['sha256'] ?? '', String(t.length), t.role]),
   );
 }
 
@@ -73,31 +54,12 @@ export function formatTargetList(targets: readonly TargetWithRole[]): string {
 export async function list(ctx: CommandContext, args: string[], flags: FlagValues): Promise<void> {
   if (args.length < 1) throw usageError('Must specify a GUN');
   const gun = args[0] as string;
-  const roles = stringsFlag(flags, 'roles');
-  const state = await loadRepoState(ctx, gun, roles.length > 0 ? { kind: 'roles', roles } : { kind: 'all' });
-  const targets = listTargets(state, roles);
+  const listing = await (await cliRepository(ctx, gun)).listTargets({ roles: stringsFlag(flags, 'roles') });
   if (wantsJson(ctx)) {
-    writeJson(ctx, { gun, targets: targets.map(targetJson), skipped: state.skipped });
+    writeJson(ctx, listing);
     return;
   }
-  ctx.stdout.write(formatTargetList(targets));
-}
-
-/** Go's ErrNoSuchTarget. */
-function noSuchTarget(
-  gun: string,
-  name: string,
-  skipped: ReadonlyArray<{ role: string; reason: string }> = [],
-): NotaryError {
-  // The seeds' troubleshooting case: the target exists, but in a role that is not trusted.
-  const untrusted =
-    skipped.length > 0
-      ? ` These roles were not trusted and were ignored: ${skipped.map((s) => `${s.role} (${s.reason})`).join('; ')}.`
-      : '';
-  return new NotaryError('NOT_FOUND', `No valid trust data for ${name}`, {
-    hint: `No trusted role of ${gun} lists the target ${JSON.stringify(name)}; "tsnotary list ${gun}" shows what is there.${untrusted}`,
-    details: { gun, target: name, skipped },
-  });
+  ctx.stdout.write(formatTargetList(listing.targets));
 }
 
 /** `lookup GUN TARGET` */
@@ -105,14 +67,12 @@ export async function lookup(ctx: CommandContext, args: string[], _flags: FlagVa
   if (args.length < 2) throw usageError('Must specify a GUN and target');
   const gun = args[0] as string;
   const name = args[1] as string;
-  const state = await loadRepoState(ctx, gun, { kind: 'target', name });
-  const t = lookupTarget(state, name);
-  if (!t) throw noSuchTarget(gun, name, state.skipped);
+  const t = await (await cliRepository(ctx, gun)).lookupTarget(name);
   if (wantsJson(ctx)) {
-    writeJson(ctx, { gun, target: targetJson(t) });
+    writeJson(ctx, { gun, target: t });
     return;
   }
-  ctx.stdout.write(`${t.name} sha256:${hex(t, 'sha256')} ${t.length}\n`);
+  ctx.stdout.write(`${t.name} sha256:${t.hashes['sha256'] ?? ''} ${t.length}\n`);
 }
 
 // ---- verify ----
@@ -402,46 +362,4 @@ function wrapLookupError(e: unknown, name: string): NotaryError {
     cause: e.cause ?? e,
     exitCode: e.exitCode,
   });
-}
-
-/**
- * Go's CheckHashes over the streamed digests: every known algorithm the target lists must match
- * (`data not present in the trusted collection, <alg> checksum for <TARGET> did not match:
- * expected <hex>`); at least one must be listed.
- */
-function checkStreamedHashes(got: FileMeta, t: TargetWithRole, name: string): void {
-  let checked = 0;
-  const prefix = 'data not present in the trusted collection, ';
-  for (const [alg, want] of Object.entries(t.hashes)) {
-    const have = got.hashes[alg];
-    if (alg !== 'sha256' && alg !== 'sha512') continue;
-    if (!have?.equals(want)) {
-      throw new NotaryError(
-        'HASH_MISMATCH',
-        `${prefix}${alg} checksum for ${name} did not match: expected ${want.toString('hex')}`,
-        {
-          hint: `The data (${got.length} bytes) is not the trusted content of ${name} (${t.length} bytes, role ${t.role}).`,
-          details: {
-            target: name,
-            role: t.role,
-            algorithm: alg,
-            expected: want.toString('hex'),
-            actual: have?.toString('hex'),
-            expectedLength: t.length,
-            actualLength: got.length,
-          },
-        },
-      );
-    }
-    checked++;
-  }
-  if (checked === 0) {
-    throw new NotaryError(
-      'HASH_MISMATCH',
-      `${prefix}no checksums for supported algorithms were provided for ${name}`,
-      {
-        details: { target: name, role: t.role },
-      },
-    );
-  }
 }

@@ -9,19 +9,14 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { errorMessage, goPathErrorText, NotaryError } from '../../errors.js';
-import {
-  type Change,
-  prepareCustom,
-  targetCreateChange,
-  targetDeleteChange,
-  witnessChange,
-} from '../../repo/changelist.js';
+import { type Change, prepareCustom, witnessChange } from '../../repo/changelist.js';
 import { validateGun } from '../../repo/gun.js';
 import { invalidRoleError, isTargetsRole } from '../../tuf/roles.js';
 import type { CommandContext, FlagValues } from '../context.js';
 import { parseInt64, StrconvError } from '../go-strconv.js';
 import { wantsJson, writeJson } from '../output-json.js';
 import { renderTable } from '../tabwriter.js';
+import { cliRepository } from '../wiring-repo.js';
 import { changelistFor, maybePublish, stringFlag, stringsFlag, usageError } from './common.js';
 import { hashRegularFile } from './file-hash.js';
 
@@ -171,9 +166,7 @@ export async function add(ctx: CommandContext, args: string[], flags: FlagValues
   const meta = await hashFile(targetPath);
   const custom = prepareCustomFlag(customFile);
   const roles = targetRoles(flags);
-  const payload = custom === undefined ? meta : { ...meta, custom };
-  const cl = await changelistFor(ctx, gun);
-  await cl.stageAll(roles.map((role) => targetCreateChange(role, targetName, payload)));
+  await (await cliRepository(ctx, gun)).stageTarget(targetName, meta, { roles, custom });
   ctx.stdout.write(`Addition of target "${targetName}" to repository "${gun}" staged for next publish.\n`);
   await maybePublish(ctx, flags, gun);
 }
@@ -206,9 +199,11 @@ export async function addhash(ctx: CommandContext, args: string[], flags: FlagVa
   if (sha512 !== '') hashes['sha512'] = decodeHashFlag(sha512, 'sha512', 128);
   const custom = prepareCustomFlag(customFile);
   const roles = targetRoles(flags);
-  const payload = { length: Number(size), hashes, ...(custom === undefined ? {} : { custom }) };
-  const cl = await changelistFor(ctx, gun);
-  await cl.stageAll(roles.map((role) => targetCreateChange(role, targetName, payload)));
+  await (await cliRepository(ctx, gun)).stageTarget(
+    targetName,
+    { length: Number(size), hashes },
+    { roles, custom },
+  );
   ctx.stdout.write(
     `Addition of target "${targetName}" by ${Object.keys(hashes).join(', ')} hash to repository "${gun}" staged for next publish.\n`,
   );
@@ -221,8 +216,7 @@ export async function remove(ctx: CommandContext, args: string[], flags: FlagVal
   const [gun, targetName] = args as [string, string];
   validateGun(gun);
   const roles = targetRoles(flags);
-  const cl = await changelistFor(ctx, gun);
-  await cl.stageAll(roles.map((role) => targetDeleteChange(role, targetName)));
+  await (await cliRepository(ctx, gun)).removeTarget(targetName, { roles });
   ctx.stdout.write(`Removal of ${targetName} from ${gun} staged for next publish.\n`);
   await maybePublish(ctx, flags, gun);
 }
@@ -231,18 +225,9 @@ export async function remove(ctx: CommandContext, args: string[], flags: FlagVal
 export async function status(ctx: CommandContext, args: string[], _flags: FlagValues): Promise<void> {
   if (args.length < 1) throw usageError('Must specify a GUN');
   const gun = validateGun(args[0]!);
-  const changes = await (await changelistFor(ctx, gun)).list();
+  const changes = await (await cliRepository(ctx, gun)).listChanges();
   if (wantsJson(ctx)) {
-    writeJson(ctx, {
-      gun,
-      changes: changes.map((c) => ({
-        index: c.index,
-        action: c.action,
-        scope: c.role,
-        type: c.type,
-        path: c.path,
-      })),
-    });
+    writeJson(ctx, { gun, changes });
     return;
   }
   if (changes.length === 0) {
@@ -251,7 +236,7 @@ export async function status(ctx: CommandContext, args: string[], _flags: FlagVa
   }
   // Numbers are the positions `reset -n` uses; they equal Go's 0..n-1 unless an unreadable
   // change file is still in the directory (then Go's status numbering and its reset disagree).
-  const rows = changes.map((c) => [String(c.index), c.action, c.role, c.type, c.path]);
+  const rows = changes.map((c) => [String(c.index), c.action, c.scope, c.type, c.path]);
   ctx.stdout.write(`Unpublished changes for ${gun}:\n\n`);
   ctx.stdout.write(renderTable(['#', 'ACTION', 'SCOPE', 'TYPE', 'PATH'], rows));
 }
@@ -283,9 +268,7 @@ export async function reset(ctx: CommandContext, args: string[], flags: FlagValu
   const numbers = numbersFlag(flags);
   if (!all && numbers.length < 1) throw usageError('Must specify changes to reset with -n or the --all flag');
   const gun = validateGun(args[0]!);
-  const cl = await changelistFor(ctx, gun);
-  if (all) await cl.clear();
-  else await cl.removeIndices(numbers);
+  await (await cliRepository(ctx, gun)).resetChanges(all ? undefined : numbers);
   ctx.stdout.write(`Successfully reset specified changes for repository ${gun}\n`);
 }
 

@@ -14,13 +14,14 @@ import { resolve } from 'node:path';
 import { errorMessage } from '../../errors.js';
 import type { Change } from '../../repo/changelist.js';
 import { delegationChange, delegationDeleteChange } from '../../repo/changelist.js';
+import { parseDelegationKeyPem } from '../../repo/delegation-keys.js';
 import type { RepoState } from '../../repo/state.js';
 import { delegationRoles } from '../../repo/walk.js';
 import { canonicalKeyId } from '../../tuf/keys.js';
 import type { TufKey } from '../../tuf/types.js';
 import type { CommandContext, FlagValues } from '../context.js';
 import { stringsFlag } from './common.js';
-import { confirmedAnswer, parseDelegationKeyPem } from './delegation-stage.js';
+import { confirmedAnswer } from './delegation-stage.js';
 import {
   asDockerError,
   dockerError,

@@ -70,7 +70,25 @@ export type AddonImporter = () => Promise<unknown>;
 
 // A variable specifier keeps TypeScript from requiring the optional package at compile time.
 const ADDON_NAME = 'pkcs11js';
-export const importPkcs11js: AddonImporter = () => import(ADDON_NAME);
+
+/**
+ * Set by the single-file binary's entry (scripts/sea-entry.mjs): a `require` rooted at the
+ * binary's own path. A Node single-executable cannot `import()` and cannot embed a native
+ * addon, so the binary loads pkcs11js only from a `node_modules` beside it.
+ */
+interface SingleBinaryHost {
+  require(id: string): unknown;
+}
+
+export function singleBinaryHost(): SingleBinaryHost | undefined {
+  return (globalThis as { __tsnotarySingleBinary?: SingleBinaryHost }).__tsnotarySingleBinary;
+}
+
+export const importPkcs11js: AddonImporter = async () => {
+  const host = singleBinaryHost();
+  if (host) return host.require(ADDON_NAME);
+  return import(ADDON_NAME);
+};
 
 export type AddonLoadResult =
   | { ok: true; addon: Pkcs11Addon }
@@ -90,7 +108,9 @@ export async function loadPkcs11Addon(importer: AddonImporter = importPkcs11js):
     return {
       ok: false,
       reason: missing
-        ? 'PKCS#11 support is not installed (optional dependency pkcs11js is missing)'
+        ? singleBinaryHost()
+          ? 'PKCS#11 support is not built into this single-file tsnotary (no pkcs11js beside it)'
+          : 'PKCS#11 support is not installed (optional dependency pkcs11js is missing)'
         : `PKCS#11 support failed to load (pkcs11js: ${e instanceof Error ? e.message : String(e)})`,
       cause: e,
     };

@@ -25,8 +25,12 @@ export function noModuleError(tried: readonly string[], explicit: boolean): Nota
 }
 
 export function addonMissingError(reason: string, cause?: unknown): NotaryError {
+  // The npm advice is wrong for the single-file binary, which cannot hold a native addon.
+  const binary = (globalThis as { __tsnotarySingleBinary?: unknown }).__tsnotarySingleBinary !== undefined;
   return new NotaryError('PKCS11', `No yubikey found: ${reason}`, {
-    hint: 'Reinstall tsnotary with a C++ toolchain available so the optional pkcs11js addon builds (npm install pkcs11js).',
+    hint: binary
+      ? 'Use the npm package for hardware keys (npm install -g tsnotary), or install pkcs11js into a node_modules directory next to this binary.'
+      : 'Reinstall tsnotary with a C++ toolchain available so the optional pkcs11js addon builds (npm install pkcs11js).',
     cause,
   });
 }
