@@ -191,21 +191,32 @@ export class RepositoryHandle implements NotaryRepository {
     return this.cl;
   }
 
+  /**
+   * Hooks on every read of this handle: `wrapCache` sees the trusted cache first (the CLI's
+   * `--as-of` drops its writes there), `verified` each verified state (its expiry warnings).
+   */
+  readHooks: {
+    wrapCache?: (cache: MetadataStore) => MetadataStore;
+    verified?: (state: RepoState) => void;
+  } = {};
+
   /** The update walk (read-only access) with the given scope: the verified state. */
-  async state(scope: WalkScope, wrapCache?: (cache: MetadataStore) => MetadataStore): Promise<RepoState> {
+  async state(scope: WalkScope): Promise<RepoState> {
     const e = this.engine;
     const cache = new MetadataCache(e.trustDir, this.gun);
-    return updateRepo({
+    const hooks = this.readHooks;
+    const state = await updateRepo({
       gun: this.gun,
       remote: await this.remote('pull'),
-      // `--as-of` reads through a cache that drops writes (cli/as-of.ts)
-      cache: wrapCache ? wrapCache(cache) : cache,
+      cache: hooks.wrapCache ? hooks.wrapCache(cache) : cache,
       clock: e.clock,
       log: e.log,
       pinning: e.pinning,
       trustDir: e.trustDir,
       scope,
     });
+    hooks.verified?.(state);
+    return state;
   }
 
   /** The repo layer's facade with the key service, for writes (publish, init, delete, rotate). */

@@ -102,7 +102,16 @@ export async function cliRepository(
     cliEngine(ctx, keyOptions),
     import('../api/repository.js'),
   ]);
-  return new RepositoryHandle(engine, valid);
+  const handle = new RepositoryHandle(engine, valid);
+  if (ctx.globals.asOf) {
+    // `--as-of`: judged as of a past time (the engine's clock), never cached, expiries named
+    const { cacheFor, warnExpiredAsOf } = await import('./as-of.js');
+    handle.readHooks = {
+      wrapCache: (cache) => cacheFor(ctx, cache),
+      verified: (state) => warnExpiredAsOf(ctx, state),
+    };
+  }
+  return handle;
 }
 
 /**

@@ -1,3 +1,4 @@
+// @module-tag go -- runs Go binaries, so it is left out of the shifted-clock pass (docs/testing.md)
 /**
  * The library API in-process against a real notary-server: a repository initialised, staged,
  * published, read, verified (bytes, stream, file, digest), delegated and rotated through

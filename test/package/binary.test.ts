@@ -1,3 +1,4 @@
+// @module-tag go -- runs Go binaries, so it is left out of the shifted-clock pass (docs/testing.md)
 /**
  * The single-file executable (`npm run build:binary`, Node SEA): built from the compiled dist/,
  * copied alone into an empty directory and run through the shared conformance suite's

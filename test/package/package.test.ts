@@ -1,3 +1,4 @@
+// @module-tag go -- runs Go binaries, so it is left out of the shifted-clock pass (docs/testing.md)
 /**
  * The package as users get it (issue 13): packed with `npm pack`, installed from a clean
  * directory through a registry (a loopback one serving the local tarballs: the tests have no

@@ -29,11 +29,7 @@ import { hashRegularFile } from './file-hash.js';
 
 /** Runs the update for `gun` (read-only access) and returns the verified state (library engine). */
 export async function loadRepoState(ctx: CommandContext, gun: string, scope: WalkScope): Promise<RepoState> {
-  const repo = await cliRepository(ctx, gun);
-  const { cacheFor, warnExpiredAsOf } = await import('../as-of.js');
-  const state = await repo.state(scope, (cache) => cacheFor(ctx, cache));
-  warnExpiredAsOf(ctx, state);
-  return state;
+  return (await cliRepository(ctx, gun)).state(scope);
 }
 
 /** JSON form of a target (docs/json-output.md): the library's `Target`. */

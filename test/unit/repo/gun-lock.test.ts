@@ -32,10 +32,10 @@ function plant(trust: string, holder: Record<string, unknown> | string, ageMs = 
   const path = gunLockPath(trust, GUN);
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, typeof holder === 'string' ? holder : JSON.stringify(holder));
-  if (ageMs > 0) {
-    const t = (Date.now() - ageMs) / 1000;
-    utimesSync(path, t, t);
-  }
+  // Always stamped from this process's clock, the one the code under test judges ages by: a
+  // file system timestamp would disagree with it under the shifted-clock pass (libfaketime).
+  const t = (Date.now() - ageMs) / 1000;
+  utimesSync(path, t, t);
   return path;
 }
 
