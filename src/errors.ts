@@ -143,6 +143,22 @@ export function errorMessage(e: unknown): string {
   return String(e);
 }
 
+/**
+ * `<prefix>: <err>` keeping the class, hint, details and exit code of a NotaryError (Go's
+ * `fmt.Errorf("<prefix>: %v", err)`); any other error becomes an IO error.
+ */
+export function prefixedError(e: unknown, prefix: string): NotaryError {
+  if (e instanceof NotaryError) {
+    return new NotaryError(e.code, `${prefix}: ${e.message}`, {
+      ...(e.hint !== undefined ? { hint: e.hint } : {}),
+      ...(e.details !== undefined ? { details: e.details } : {}),
+      cause: e,
+      exitCode: e.exitCode,
+    });
+  }
+  return new NotaryError('IO', `${prefix}: ${errorMessage(e)}`, { cause: e });
+}
+
 /** strerror texts Go prints for the errno values file operations commonly fail with. */
 const ERRNO_TEXT: Record<string, string> = {
   ENOENT: 'no such file or directory',

@@ -7,7 +7,7 @@
  * `lookup` loads only the roles on the target's path) and never open the key store.
  */
 import { open } from 'node:fs/promises';
-import { errorMessage, goPathErrorText, NotaryError } from '../errors.js';
+import { errorMessage, goPathErrorText, NotaryError, prefixedError } from '../errors.js';
 import type { Access, Remote } from '../remote/types.js';
 import { MetadataCache } from '../repo/cache.js';
 import {
@@ -124,19 +124,6 @@ function customBytes(custom: unknown): Buffer | undefined {
   if (custom === undefined) return undefined;
   const bytes = custom instanceof Uint8Array ? custom : Buffer.from(JSON.stringify(custom) ?? 'null', 'utf8');
   return prepareCustom(bytes, 'The custom data');
-}
-
-/** `<prefix>: <err>` keeping the class, hint and details of a NotaryError. */
-function wrapped(e: unknown, prefix: string): NotaryError {
-  if (e instanceof NotaryError) {
-    return new NotaryError(e.code, `${prefix}: ${e.message}`, {
-      ...(e.hint !== undefined ? { hint: e.hint } : {}),
-      ...(e.details !== undefined ? { details: e.details } : {}),
-      cause: e,
-      exitCode: e.exitCode,
-    });
-  }
-  return new NotaryError('IO', `${prefix}: ${errorMessage(e)}`, { cause: e });
 }
 
 /** Length, sha256 and sha512 of a file, streamed in one pass; Go's texts for file errors. */
@@ -406,7 +393,7 @@ export class RepositoryHandle implements NotaryRepository {
     try {
       validateDelegationName(role);
     } catch (e) {
-      throw wrapped(e, 'failed to create delegation');
+      throw prefixedError(e, 'failed to create delegation');
     }
     const changes: Change[] = [];
     // Threshold is always 1 (notary.MinThreshold), as in Go's CLI.
@@ -415,7 +402,7 @@ export class RepositoryHandle implements NotaryRepository {
     try {
       await this.changelist.stageAll(changes);
     } catch (e) {
-      throw wrapped(e, 'failed to create delegation');
+      throw prefixedError(e, 'failed to create delegation');
     }
   }
 
@@ -450,7 +437,7 @@ export class RepositoryHandle implements NotaryRepository {
     try {
       await this.changelist.stageAll(changes);
     } catch (e) {
-      throw wrapped(e, 'failed to remove delegation');
+      throw prefixedError(e, 'failed to remove delegation');
     }
   }
 
@@ -459,7 +446,7 @@ export class RepositoryHandle implements NotaryRepository {
     try {
       await this.changelist.stage(purgeKeysChange(keyIds));
     } catch (e) {
-      throw wrapped(e, 'failed to remove keys');
+      throw prefixedError(e, 'failed to remove keys');
     }
   }
 

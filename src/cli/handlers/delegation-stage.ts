@@ -15,7 +15,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { errorMessage, NotaryError } from '../../errors.js';
+import { errorMessage, NotaryError, prefixedError } from '../../errors.js';
 import { KeyFileProblem, parseDelegationKeyPem } from '../../repo/delegation-keys.js';
 import { validateGun } from '../../repo/gun.js';
 import { compareUtf8 } from '../../tuf/canonical.js';
@@ -113,7 +113,7 @@ export async function delegationAdd(ctx: CommandContext, args: string[], flags: 
   try {
     validateDelegationName(role);
   } catch (e) {
-    throw wrapped(e, 'failed to create delegation');
+    throw prefixedError(e, 'failed to create delegation');
   }
   // Threshold is always 1 (notary.MinThreshold): the CLI has no way to set another.
   await (await cliRepository(ctx, gun)).stageDelegationAdd(role, keys, paths);
@@ -125,20 +125,6 @@ export async function delegationAdd(ctx: CommandContext, args: string[], flags: 
     `\nAddition of delegation role ${role} ${items}to repository "${gun}" staged for next publish.\n\n`,
   );
   await maybePublish(ctx, flags, gun);
-}
-
-/** `<prefix>: <err>` keeping the class, hint and details of a NotaryError. */
-function wrapped(e: unknown, prefix: string): NotaryError {
-  if (e instanceof NotaryError) {
-    return new NotaryError(e.code, `${prefix}: ${e.message}`, {
-      ...(e.hint !== undefined ? { hint: e.hint } : {}),
-      ...(e.details !== undefined ? { details: e.details } : {}),
-      cause: e,
-      exitCode: e.exitCode,
-    });
-  }
-  // Only staging (file writes) reaches here with a foreign error.
-  return new NotaryError('IO', `${prefix}: ${errorMessage(e)}`, { cause: e });
 }
 
 /** Go's askConfirm (fmt.Fscanln of one word): `y`/`yes` in any case, nothing else on the line. */
