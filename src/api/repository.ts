@@ -1,13 +1,4 @@
-/**
- * One repository (GUN) through the library: the TUF update and its reads (list, lookup,
- * verify), staging (targets, delegations, witness), publish, init, rotation and delete. It
- * wires src/repo's modules exactly as the CLI does: the CLI handlers call these methods.
- *
- * Read methods run the update walk with the smallest scope that answers them (like the CLI:
- * `lookup` loads only the roles on the target's path) and never open the key store.
- */
-import { open } from 'node:fs/promises';
-import { errorMessage, goPathErrorText, NotaryError, prefixedError } from '../errors.js';
+import { errorMessage, NotaryError, prefixedError } from '../errors.js';
 import type { Access, Remote } from '../remote/types.js';
 import { MetadataCache } from '../repo/cache.js';
 import {
@@ -23,14 +14,14 @@ import {
   witnessChange,
 } from '../repo/changelist.js';
 import type { KeyFileProblem as KeyFileProblemType } from '../repo/delegation-keys.js';
+import { hashFile } from '../repo/file-hash.js';
 import { Repository } from '../repo/repository.js';
 import type { RepoState } from '../repo/state.js';
 import { type MetadataStore, updateRepo, type WalkScope } from '../repo/update.js';
 import { delegationRoles, listTargets, lookupTarget } from '../repo/walk.js';
 import { compareUtf8 } from '../tuf/canonical.js';
-import { StreamingHasher } from '../tuf/hashes.js';
 import { tufKeyId } from '../tuf/keys.js';
-import { invalidRoleError, isDelegationRole, isTargetsRole, validateDelegationName } from '../tuf/roles.js';
+import { checkWitnessRoles, isDelegationRole, stagingRoles, validateDelegationName } from '../tuf/roles.js';
 import type { FileMeta, TufKey } from '../tuf/types.js';
 import type { Engine } from './engine.js';
 import type {
@@ -104,21 +95,6 @@ export interface NotaryRepository {
   delete(options?: { remote?: boolean }): Promise<void>;
 }
 
-/** `targets` unless roles are given; each must be a targets role (Go also stages others, which then fail every publish). */
-function stagingRoles(roles: readonly string[] | undefined): string[] {
-  if (!roles || roles.length === 0) return ['targets'];
-  for (const role of roles) {
-    if (!isTargetsRole(role)) {
-      throw invalidRoleError(
-        role,
-        'cannot add targets to this role',
-        'Use "targets" or a delegation role such as "targets/releases".',
-      );
-    }
-  }
-  return [...roles];
-}
-
 /** Custom JSON: raw JSON bytes are taken as written (compacted as Go does), anything else is serialised. */
 function customBytes(custom: unknown): Buffer | undefined {
   if (custom === undefined) return undefined;
@@ -126,32 +102,7 @@ function customBytes(custom: unknown): Buffer | undefined {
   return prepareCustom(bytes, 'The custom data');
 }
 
-/** Length, sha256 and sha512 of a file, streamed in one pass; Go's texts for file errors. */
-export async function hashFile(path: string, displayPath = path): Promise<FileMeta> {
-  const fileError = (op: 'open' | 'read', e: unknown) =>
-    new NotaryError(
-      (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'NOT_FOUND' : 'IO',
-      goPathErrorText(displayPath, e, op),
-      { cause: e, hint: 'Check the path of the file.', exitCode: 1 },
-    );
-  let handle: Awaited<ReturnType<typeof open>>;
-  try {
-    handle = await open(path, 'r');
-  } catch (e) {
-    throw fileError('open', e);
-  }
-  const hasher = new StreamingHasher();
-  try {
-    for await (const chunk of handle.createReadStream({ autoClose: false, highWaterMark: 1 << 20 })) {
-      hasher.update(chunk as Buffer);
-    }
-  } catch (e) {
-    throw fileError('read', e);
-  } finally {
-    await handle.close();
-  }
-  return hasher.digest();
-}
+const FILE_HINT = 'Check the path of the file.';
 
 export class RepositoryHandle implements NotaryRepository {
   private readonly remotes = new Map<Access, Promise<Remote>>();
@@ -282,7 +233,7 @@ export class RepositoryHandle implements NotaryRepository {
   }
 
   async verifyTargetFile(name: string, path: string): Promise<Target> {
-    return this.verifyMeta(name, await hashFile(path));
+    return this.verifyMeta(name, await hashFile(path, { open: FILE_HINT, read: FILE_HINT }));
   }
 
   async verifyDigest(name: string, digest: TargetDigest): Promise<Target> {
@@ -321,7 +272,7 @@ export class RepositoryHandle implements NotaryRepository {
   }
 
   async addTargetFile(name: string, path: string, options?: StageTargetOptions): Promise<void> {
-    await this.stageTarget(name, await hashFile(path), options);
+    await this.stageTarget(name, await hashFile(path, { open: FILE_HINT, read: FILE_HINT }), options);
   }
 
   async addTargetHash(name: string, digest: TargetDigest, options?: StageTargetOptions): Promise<void> {
@@ -334,16 +285,7 @@ export class RepositoryHandle implements NotaryRepository {
   }
 
   async witness(roles: readonly string[]): Promise<void> {
-    for (const role of roles) {
-      // Go stages any name; only targets-type roles can be witnessed, others fail every publish.
-      if (!isTargetsRole(role)) {
-        throw invalidRoleError(
-          role,
-          'this role is not known',
-          'Only "targets" and delegation roles (targets/...) can be witnessed.',
-        );
-      }
-    }
+    checkWitnessRoles(roles);
     await this.changelist.stageAll(roles.map((role) => witnessChange(role) satisfies Change));
   }
 

@@ -80,3 +80,34 @@ export function restrictPaths(parentPaths: readonly string[], childPaths: readon
 
 /** Effective paths of the top-level targets role: everything. */
 export const ALL_PATHS: readonly string[] = [''];
+
+/**
+ * The roles a staged target change goes to: `targets` unless roles are given, each a targets
+ * role (Go also stages wildcards and other roles, which then fail every publish).
+ */
+export function stagingRoles(roles: readonly string[] | undefined): string[] {
+  if (!roles || roles.length === 0) return ['targets'];
+  for (const role of roles) {
+    if (!isTargetsRole(role)) {
+      throw invalidRoleError(
+        role,
+        'cannot add targets to this role',
+        'Use "targets" or a delegation role such as "targets/releases".',
+      );
+    }
+  }
+  return [...roles];
+}
+
+/** Only targets-type roles can be witnessed (Go stages any name; others fail every publish). */
+export function checkWitnessRoles(roles: readonly string[]): void {
+  for (const role of roles) {
+    if (!isTargetsRole(role)) {
+      throw invalidRoleError(
+        role,
+        'this role is not known',
+        'Only "targets" and delegation roles (targets/...) can be witnessed.',
+      );
+    }
+  }
+}

@@ -15,6 +15,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { Target } from '../../api/options.js';
 import { checkStreamedHashes, noSuchTarget, toTarget } from '../../api/targets.js';
 import { errorMessage, NotaryError } from '../../errors.js';
+import { hashRegularFile } from '../../repo/file-hash.js';
 import type { RepoState, TargetWithRole } from '../../repo/state.js';
 import type { WalkScope } from '../../repo/update.js';
 import { lookupTarget } from '../../repo/walk.js';
@@ -25,7 +26,6 @@ import { wantsJson, writeJson } from '../output-json.js';
 import { renderTable } from '../tabwriter.js';
 import { cliRepository } from '../wiring-repo.js';
 import { stringFlag, stringsFlag, usageError } from './common.js';
-import { hashRegularFile } from './file-hash.js';
 
 /** Runs the update for `gun` (read-only access) and returns the verified state (library engine). */
 export async function loadRepoState(ctx: CommandContext, gun: string, scope: WalkScope): Promise<RepoState> {

@@ -1,24 +1,15 @@
-/**
- * Staging commands: `add`, `addhash`, `remove`, `status`, `reset`, `witness` (spec cli.md §5).
- * They only write the changelist (offline); `-p` then publishes through `publishRepo`.
- * Outputs and error texts are Go's; beyond Go, GUNs that would leave the trust directory and
- * changes that could never be published (wrong role, fractional custom numbers, negative size)
- * are refused before anything is staged.
- */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { errorMessage, goPathErrorText, NotaryError } from '../../errors.js';
 import { type Change, prepareCustom, witnessChange } from '../../repo/changelist.js';
+import { hashFile } from '../../repo/file-hash.js';
 import { validateGun } from '../../repo/gun.js';
-import { invalidRoleError, isTargetsRole } from '../../tuf/roles.js';
+import { checkWitnessRoles, stagingRoles } from '../../tuf/roles.js';
 import type { CommandContext, FlagValues } from '../context.js';
 import { parseInt64, StrconvError } from '../go-strconv.js';
 import { wantsJson, writeJson } from '../output-json.js';
 import { renderTable } from '../tabwriter.js';
 import { cliRepository } from '../wiring-repo.js';
 import { changelistFor, maybePublish, stringFlag, stringsFlag, usageError } from './common.js';
-import { hashRegularFile } from './file-hash.js';
 
 // ---- small helpers ----
 
@@ -48,62 +39,9 @@ async function readSmallFile(path: string, what: string): Promise<Buffer> {
   }
 }
 
-/** Length, sha256 and sha512 of a file, streamed in one pass (targets can be large). */
-async function hashFile(path: string): Promise<{ length: number; hashes: Record<string, Buffer> }> {
-  let handle: Awaited<ReturnType<typeof open>>;
-  try {
-    handle = await open(path, 'r');
-  } catch (e) {
-    throw fileError('open', path, e, 'Check the path of the file to add.');
-  }
-  // A regular file: read and hashed from the descriptor (no stream modules to load; both
-  // hashes at once for large files). Anything else (a FIFO, a directory's error) streams.
-  let regular = false;
-  try {
-    const st = await handle.stat();
-    regular = st.isFile();
-    if (regular) return await hashRegularFile(handle.fd, st.size);
-  } catch (e) {
-    regular = true;
-    throw fileError('read', path, e);
-  } finally {
-    if (regular) await handle.close();
-  }
-  const sha256 = createHash('sha256');
-  const sha512 = createHash('sha512');
-  let length = 0;
-  try {
-    for await (const chunk of createReadStream('', {
-      fd: handle.fd,
-      autoClose: false,
-    }) as AsyncIterable<Buffer>) {
-      sha256.update(chunk);
-      sha512.update(chunk);
-      length += chunk.length;
-    }
-  } catch (e) {
-    throw fileError('read', path, e);
-  } finally {
-    await handle.close();
-  }
-  return { length, hashes: { sha256: sha256.digest(), sha512: sha512.digest() } };
-}
-
 /** The roles a target change goes to: `targets` by default, each checked (Go's addChange). */
 function targetRoles(flags: FlagValues): string[] {
-  const roles = stringsFlag(flags, 'roles');
-  if (roles.length === 0) return ['targets'];
-  for (const role of roles) {
-    // Go also accepts wildcards (`targets/*`) here, which then poison every publish.
-    if (!isTargetsRole(role)) {
-      throw invalidRoleError(
-        role,
-        'cannot add targets to this role',
-        'Use "targets" or a delegation role such as "targets/releases".',
-      );
-    }
-  }
-  return roles;
+  return stagingRoles(stringsFlag(flags, 'roles'));
 }
 
 /** Reads the `--custom` file (Go opens it before anything else is checked). */
@@ -163,7 +101,7 @@ export async function add(ctx: CommandContext, args: string[], flags: FlagValues
   const [gun, targetName, targetPath] = args as [string, string, string];
   validateGun(gun);
   const customFile = await readCustomFlag(flags);
-  const meta = await hashFile(targetPath);
+  const meta = await hashFile(targetPath, { open: 'Check the path of the file to add.' });
   const custom = prepareCustomFlag(customFile);
   const roles = targetRoles(flags);
   await (await cliRepository(ctx, gun)).stageTarget(targetName, meta, { roles, custom });
@@ -277,16 +215,7 @@ export async function witness(ctx: CommandContext, args: string[], flags: FlagVa
   if (args.length < 2) throw usageError('Please provide a GUN and at least one role to witness');
   const gun = validateGun(args[0]!);
   const roles = args.slice(1);
-  for (const role of roles) {
-    // Go stages any name; only targets-type roles can be witnessed, others fail every publish.
-    if (!isTargetsRole(role)) {
-      throw invalidRoleError(
-        role,
-        'this role is not known',
-        'Only "targets" and delegation roles (targets/...) can be witnessed.',
-      );
-    }
-  }
+  checkWitnessRoles(roles);
   const cl = await changelistFor(ctx, gun);
   const done: string[] = [];
   let failure: unknown;

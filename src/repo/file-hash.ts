@@ -8,8 +8,10 @@
  * start-up is ~20 ms): they are hashed in one thread with the same reads.
  */
 import { createHash } from 'node:crypto';
-import { readSync } from 'node:fs';
-import type { FileMeta } from '../../tuf/types.js';
+import { createReadStream, readSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { goPathErrorText, NotaryError } from '../errors.js';
+import type { FileMeta } from '../tuf/types.js';
 
 /** Bytes per slot (one read, one hash update per thread). */
 const SLOT = 4 << 20;
@@ -119,4 +121,63 @@ export async function hashRegularFile(fd: number, size: number): Promise<FileMet
     failed = undefined;
     await worker.terminate();
   }
+}
+
+/** Hints for the two ways reading a target file fails (Go's *PathError texts either way). */
+export interface FileHashHints {
+  open?: string;
+  read?: string;
+}
+
+/**
+ * Length, sha256 and sha512 of the file at `path` (a target to add or verify), in one pass:
+ * a regular file is hashed from its descriptor (both hashes at once when large); anything else
+ * (a FIFO, a device) is streamed. `displayPath` names the file in errors.
+ */
+export async function hashFile(
+  path: string,
+  hints: FileHashHints = {},
+  displayPath = path,
+): Promise<FileMeta> {
+  const fileError = (op: 'open' | 'read', e: unknown, hint: string | undefined) =>
+    new NotaryError(
+      (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'NOT_FOUND' : 'IO',
+      goPathErrorText(displayPath, e, op),
+      { cause: e, hint, exitCode: 1 },
+    );
+  let handle: Awaited<ReturnType<typeof open>>;
+  try {
+    handle = await open(path, 'r');
+  } catch (e) {
+    throw fileError('open', e, hints.open);
+  }
+  let regular = false;
+  try {
+    const st = await handle.stat();
+    regular = st.isFile();
+    if (regular) return await hashRegularFile(handle.fd, st.size);
+  } catch (e) {
+    regular = true;
+    throw fileError('read', e, hints.read);
+  } finally {
+    if (regular) await handle.close();
+  }
+  const sha256 = createHash('sha256');
+  const sha512 = createHash('sha512');
+  let length = 0;
+  try {
+    for await (const chunk of createReadStream('', {
+      fd: handle.fd,
+      autoClose: false,
+    }) as AsyncIterable<Buffer>) {
+      sha256.update(chunk);
+      sha512.update(chunk);
+      length += chunk.length;
+    }
+  } catch (e) {
+    throw fileError('read', e, hints.read);
+  } finally {
+    await handle.close();
+  }
+  return { length, hashes: { sha256: sha256.digest(), sha512: sha512.digest() } };
 }

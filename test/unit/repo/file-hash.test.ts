@@ -5,7 +5,7 @@ import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CONCURRENT_HASH_MIN, hashRegularFile } from '../../../src/cli/handlers/file-hash.js';
+import { CONCURRENT_HASH_MIN, hashRegularFile } from '../../../src/repo/file-hash.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tsnotary-file-hash-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
