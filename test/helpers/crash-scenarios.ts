@@ -1,14 +1,10 @@
-/**
- * The commands issue 9 names for `kill -9` runs: init, add, publish, key rotate (targets,
- * snapshot -r), key generate, key import, delegation add, key passwd. See crash-harness.ts.
- */
-import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { canonicalIdOf, generateKey } from '../../src/crypto/keygen.js';
 import { encodePlainKeyPem } from '../../src/crypto/private-key.js';
 import type { TargetsSigned } from '../../src/tuf/types.js';
 import { type Ctx, type Scenario, serverJson } from './crash-harness.js';
+import { ecKey, selfSignedCert } from './tls.js';
 
 /** init + one published target: the starting point of most scenarios. */
 async function publishedRepo(c: Ctx): Promise<void> {
@@ -52,20 +48,8 @@ function delegationCert(c: Ctx): string {
   const key = join(c.dir, 'deleg.key');
   const cert = join(c.dir, 'deleg.crt');
   if (!existsSync(cert)) {
-    execFileSync('openssl', ['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', key]);
-    execFileSync('openssl', [
-      'req',
-      '-new',
-      '-x509',
-      '-key',
-      key,
-      '-out',
-      cert,
-      '-days',
-      '30',
-      '-subj',
-      '/CN=deleg',
-    ]);
+    ecKey(key);
+    selfSignedCert(key, cert, 30, 'deleg');
   }
   return cert;
 }

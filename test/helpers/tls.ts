@@ -19,14 +19,18 @@ function openssl(args: string[]): void {
   execFileSync('openssl', args, { stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-function ecKey(file: string): void {
+export function ecKey(file: string): void {
   openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', file]);
 }
 
-function makeCa(dir: string, name: string): { cert: string; key: string } {
-  const key = join(dir, `${name}.key`);
-  const cert = join(dir, `${name}.crt`);
-  ecKey(key);
+/** A self-signed certificate for `key`, valid from now (openssl's clock) for `days`. */
+export function selfSignedCert(
+  key: string,
+  cert: string,
+  days: number,
+  cn: string,
+  extra: string[] = [],
+): void {
   openssl([
     'req',
     '-new',
@@ -36,10 +40,19 @@ function makeCa(dir: string, name: string): { cert: string; key: string } {
     '-out',
     cert,
     '-days',
-    '30',
+    String(days),
     '-sha256',
     '-subj',
-    `/CN=tsnotary test ${name}`,
+    `/CN=${cn}`,
+    ...extra,
+  ]);
+}
+
+function makeCa(dir: string, name: string): { cert: string; key: string } {
+  const key = join(dir, `${name}.key`);
+  const cert = join(dir, `${name}.crt`);
+  ecKey(key);
+  selfSignedCert(key, cert, 30, `tsnotary test ${name}`, [
     '-addext',
     'basicConstraints=critical,CA:TRUE',
     '-addext',
@@ -146,20 +159,7 @@ export function fixtureCertNow(name: 'delegation-ecdsa' | 'delegation-rsa'): str
   const cert = join(dir, `${name}.crt`);
   const cn = name === 'delegation-ecdsa' ? 'fixtures-releases' : 'fixtures-rsa';
   const key = join(fixturesDir, 'go', 'certs', `${name}.key`);
-  openssl([
-    'req',
-    '-new',
-    '-x509',
-    '-key',
-    key,
-    '-out',
-    cert,
-    '-days',
-    '3650',
-    '-sha256',
-    '-subj',
-    `/CN=${cn}`,
-  ]);
+  selfSignedCert(key, cert, 3650, cn);
   fixtureCerts.set(name, cert);
   return cert;
 }
