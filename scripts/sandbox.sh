@@ -23,7 +23,7 @@ if [ ! -d node_modules ]; then
   npm ci --no-audit --no-fund
 fi
 # npm ci no longer builds (the package has no `prepare` script: docs/decisions.md, issue 13)
-if [ ! -f dist/bundle/main.js ]; then
+if [ ! -f dist/cli-bundle/main.cjs ]; then
   npm run build
 fi
 

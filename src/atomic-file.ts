@@ -14,10 +14,10 @@
  * file for data: its name never ends in `.key`, `.json` or `.change`, and change files are
  * staged in a sub-directory (Go reads every file of `changelist/`, but skips directories).
  */
-import { randomBytes } from 'node:crypto';
 import {
   closeSync,
   fchmodSync,
+  promises as fsp,
   fsyncSync,
   mkdirSync,
   openSync,
@@ -27,8 +27,8 @@ import {
   unlinkSync,
   writeSync,
 } from 'node:fs';
-import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { nodeCrypto } from './lazy-builtin.js';
 import { currentOwner, hostTag, isProcessAlive } from './process-owner.js';
 
 /** Mode of every private file notary writes (keys, metadata, changes, exports). */
@@ -71,7 +71,7 @@ export function isTempName(name: string): boolean {
 
 /** Name of a new temp file for `target` (exported for tests). */
 export function tempName(target: string): string {
-  return `.${target}.tmp-${currentOwner().pid}-${hostTag()}-${randomBytes(4).toString('hex')}`;
+  return `.${target}.tmp-${currentOwner().pid}-${hostTag()}-${nodeCrypto().randomBytes(4).toString('hex')}`;
 }
 
 function tempPath(file: string, tmpDir: string | undefined): string {
@@ -108,7 +108,7 @@ function abandoned(
 export async function sweepStaleTemps(dir: string, o: SweepOptions = {}): Promise<string[]> {
   let names: string[];
   try {
-    names = await readdir(dir);
+    names = await fsp.readdir(dir);
   } catch {
     return [];
   }
@@ -119,13 +119,13 @@ export async function sweepStaleTemps(dir: string, o: SweepOptions = {}): Promis
     const file = join(dir, name);
     let mtime: number | undefined;
     try {
-      mtime = (await stat(file)).mtimeMs;
+      mtime = (await fsp.stat(file)).mtimeMs;
     } catch {
       continue;
     }
     if (!abandoned(owner, () => mtime, o)) continue;
     try {
-      await unlink(file);
+      await fsp.unlink(file);
       removed.push(name);
     } catch {
       // gone already, or not ours to remove
@@ -185,7 +185,7 @@ function sweepOnceSync(dir: string): void {
  * of the first one is fsynced so the new directory entry survives a power loss.
  */
 export async function ensureDir(dir: string, mode: number = PRIVATE_DIR_MODE): Promise<void> {
-  const first = await mkdir(dir, { recursive: true, mode });
+  const first = await fsp.mkdir(dir, { recursive: true, mode });
   if (first !== undefined) await syncDir(dirname(first));
 }
 
@@ -198,7 +198,7 @@ export function ensureDirSync(dir: string, mode: number = PRIVATE_DIR_MODE): voi
 /** Best-effort fsync of a directory so the rename itself survives a power loss. */
 export async function syncDir(dir: string): Promise<void> {
   try {
-    const h = await open(dir, 'r');
+    const h = await fsp.open(dir, 'r');
     try {
       await h.sync();
     } finally {
@@ -237,7 +237,7 @@ export async function writeFileAtomic(
   if (options.tmpDir !== undefined) await ensureDir(options.tmpDir);
   await sweepOnce(options.tmpDir ?? dirname(file));
   const tmp = tempPath(file, options.tmpDir);
-  const handle = await open(tmp, 'wx', mode);
+  const handle = await fsp.open(tmp, 'wx', mode);
   let renamed = false;
   try {
     try {
@@ -247,10 +247,10 @@ export async function writeFileAtomic(
     } finally {
       await handle.close();
     }
-    await rename(tmp, file);
+    await fsp.rename(tmp, file);
     renamed = true;
   } finally {
-    if (!renamed) await unlink(tmp).catch(() => {});
+    if (!renamed) await fsp.unlink(tmp).catch(() => {});
   }
   await syncDir(dirname(file));
 }

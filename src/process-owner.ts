@@ -7,8 +7,7 @@
  * directory on a shared file system) is never judged dead: callers fall back to an age limit or
  * to asking the user.
  */
-import { createHash } from 'node:crypto';
-import { hostname } from 'node:os';
+import { nodeCrypto, nodeOs } from './lazy-builtin.js';
 
 export interface ProcessOwner {
   pid: number;
@@ -19,7 +18,7 @@ let cachedHost: string | undefined;
 
 /** The host name as `os.hostname()` reports it (cached; it does not change during a run). */
 export function currentHost(): string {
-  cachedHost ??= hostname();
+  cachedHost ??= nodeOs().hostname();
   return cachedHost;
 }
 
@@ -30,7 +29,7 @@ export function currentOwner(): ProcessOwner {
 
 /** 8 hex digits naming a host in file names (a host name may hold characters a file name cannot). */
 export function hostTag(host: string = currentHost()): string {
-  return createHash('sha256').update(host).digest('hex').slice(0, 8);
+  return nodeCrypto().createHash('sha256').update(host).digest('hex').slice(0, 8);
 }
 
 /**

@@ -11,7 +11,7 @@
  * pin on an upper-case GUN into trust-on-first-use); `DOCKER_CONTENT_TRUST_SERVER` is used as the
  * server URL when neither `-s` nor the config names one; only JSON config files are read.
  */
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { clipForMessage, NotaryError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -103,7 +103,8 @@ export async function loadConfigFile(
   const ext = extname(abs).slice(1).toLowerCase();
   let text: string;
   try {
-    text = await readFile(abs, 'utf8');
+    // synchronous: one small file, and fs/promises would load Node's stream and readline layers
+    text = readFileSync(abs, 'utf8');
   } catch (e) {
     const code = (e as { code?: string }).code;
     if (!explicit && (code === 'ENOENT' || code === 'ENOTDIR')) {

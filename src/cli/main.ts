@@ -278,7 +278,10 @@ export async function main(argv: string[], ioOverrides: Partial<MainIo> = {}): P
     const log = createLogger({
       level: levelFor(globals.debug, globals.verbose),
       out: io.stderr,
-      tty: io.stderrIsTty,
+      // asked only when something is logged: it builds process.stderr (stream and tty modules)
+      get tty() {
+        return io.stderrIsTty;
+      },
     });
     let settings: ReturnType<CommandContext['settings']> | undefined;
     // unset $HOME is reported by resolveSettings (Go's two warnings)

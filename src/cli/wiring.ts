@@ -13,7 +13,10 @@ import type { CommandContext } from './context.js';
 /** The terminal side of passphrase prompts: prompts and messages go to stdout, as in Go. */
 export function passphrasePrompter(ctx: CommandContext): PassphrasePrompter {
   return {
-    interactive: ctx.prompter.interactive,
+    // asked only when a passphrase is needed: it builds process.stdin (stream and tty modules)
+    get interactive() {
+      return ctx.prompter.interactive;
+    },
     readHidden: (prompt) => ctx.prompter.readHidden(prompt),
     write: (text) => ctx.stdout.write(text),
   };

@@ -108,3 +108,16 @@ export function pemEncode(block: PemBlock): string {
   for (let i = 0; i < b64.length; i += 64) s += `${b64.slice(i, i + 64)}\n`;
   return `${s}-----END ${block.type}-----\n`;
 }
+
+/** The private key PEM block types notary reads (on-disk.md §3.4). */
+export const PRIVATE_KEY_PEM_TYPES = [
+  'ENCRYPTED PRIVATE KEY',
+  'PRIVATE KEY',
+  'EC PRIVATE KEY',
+  'RSA PRIVATE KEY',
+  'ED25519 PRIVATE KEY',
+] as const;
+
+export function isPrivateKeyPemType(type: string): boolean {
+  return (PRIVATE_KEY_PEM_TYPES as readonly string[]).includes(type);
+}

@@ -15,17 +15,8 @@ import {
   toNotaryPkcs8,
 } from './pkcs8.js';
 
-export const PRIVATE_KEY_PEM_TYPES = [
-  'ENCRYPTED PRIVATE KEY',
-  'PRIVATE KEY',
-  'EC PRIVATE KEY',
-  'RSA PRIVATE KEY',
-  'ED25519 PRIVATE KEY',
-] as const;
-
-export function isPrivateKeyPemType(type: string): boolean {
-  return (PRIVATE_KEY_PEM_TYPES as readonly string[]).includes(type);
-}
+// Re-exported: the PEM-type check lives with the PEM codec so that listing keys loads no crypto.
+export { isPrivateKeyPemType, PRIVATE_KEY_PEM_TYPES } from './pem.js';
 
 /** "Is this key encrypted?" as Go decides it (for `--rootkey` and the key store). */
 export function isEncryptedBlock(block: PemBlock): boolean {

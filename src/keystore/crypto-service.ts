@@ -1,5 +1,4 @@
 /** Ordered key stores (token first, then files), as Go's cryptoservice. */
-import { canonicalIdOf, generateKey } from '../crypto/keygen.js';
 import type { KeyAlgorithm, PrivateKey } from '../crypto/keys.js';
 import { errorMessage, NotaryError } from '../errors.js';
 import { type Logger, silentLogger } from '../log.js';
@@ -13,6 +12,8 @@ export class CryptoService {
 
   /** Generates a key and stores it in the first store that accepts it. Returns the canonical ID. */
   async create(role: string, gun: string, alg: KeyAlgorithm = 'ecdsa'): Promise<string> {
+    // loaded here: listing and looking up keys need no crypto (see file-store.ts keyCrypto)
+    const { generateKey } = await import('../crypto/keygen.js');
     return this.addKey(generateKey(alg), role, gun);
   }
 
@@ -44,6 +45,7 @@ export class CryptoService {
       }
     }
     if (lastError) throw lastError;
+    const { canonicalIdOf } = await import('../crypto/keygen.js');
     throw new NotaryError(
       'INTERNAL',
       `no key store available to store the new ${role} key ${canonicalIdOf(key)}`,

@@ -5,22 +5,34 @@
  */
 import { promises as fs, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { canonicalIdOf } from '../crypto/keygen.js';
 import type { PrivateKey } from '../crypto/keys.js';
-import { type PemBlock, pemDecodeAll, pemDecodeFirst, pemEncode } from '../crypto/pem.js';
 import {
-  encodeEncryptedKeyPem,
-  encodePlainKeyPem,
   isPrivateKeyPemType,
-  parsePrivateKeyPem,
-} from '../crypto/private-key.js';
+  type PemBlock,
+  pemDecodeAll,
+  pemDecodeFirst,
+  pemEncode,
+} from '../crypto/pem.js';
 import { NotaryError } from '../errors.js';
 import { type Logger, silentLogger } from '../log.js';
 import { ensurePrivateDir, listFiles, writeFileAtomic } from './fs-util.js';
 import { migrateLegacyKeys } from './legacy.js';
 import { askNewPassphrase, decryptWithRetries } from './passphrase.js';
-import { fileSigner } from './signer.js';
 import type { KeyInfo, KeyStore, PassphraseRetriever, Signer } from './types.js';
+
+/**
+ * Key decoding, encryption, key IDs and signing, loaded when a key is read or written: listing
+ * keys only reads PEM headers, and node:crypto alone is a large share of `key list`'s start-up
+ * (docs/decisions.md, issue 10 round 3).
+ */
+async function keyCrypto() {
+  const [privateKey, keygen, signer] = await Promise.all([
+    import('../crypto/private-key.js'),
+    import('../crypto/keygen.js'),
+    import('./signer.js'),
+  ]);
+  return { ...privateKey, ...keygen, ...signer };
+}
 
 const CANONICAL_WITH_GUN = new Set(['targets', 'snapshot', 'timestamp']);
 
@@ -191,6 +203,7 @@ export class FileKeyStore implements KeyStore {
     const { block } = pemDecodeFirst(text);
     if (!block) throw new NotaryError('KEY_INVALID', `no valid private key found in ${this.keyPath(keyId)}`);
     const role = block.headers['role'] ?? '';
+    const { parsePrivateKeyPem } = await keyCrypto();
     let key: PrivateKey;
     try {
       key = parsePrivateKeyPem(block);
@@ -205,12 +218,12 @@ export class FileKeyStore implements KeyStore {
 
   async getSigner(keyId: string): Promise<Signer | undefined> {
     const entry = await this.getPrivateKey(keyId);
-    return entry ? fileSigner(entry.key, keyId) : undefined;
+    return entry ? (await keyCrypto()).fileSigner(entry.key, keyId) : undefined;
   }
 
   async add(key: PrivateKey, role: string, gun: string): Promise<string> {
     await this.open();
-    const keyId = canonicalIdOf(key);
+    const keyId = (await keyCrypto()).canonicalIdOf(key);
     const existing = await this.info(keyId);
     if (existing) {
       if (existing.role !== role) {
@@ -230,6 +243,7 @@ export class FileKeyStore implements KeyStore {
     gun: string,
     retriever: PassphraseRetriever,
   ): Promise<void> {
+    const { encodeEncryptedKeyPem, encodePlainKeyPem } = await keyCrypto();
     const pass = await askNewPassphrase(retriever, keyId, role);
     const headers = keyHeaders(role, gun);
     const pem = pass === '' ? encodePlainKeyPem(key, headers) : encodeEncryptedKeyPem(key, pass, headers);
@@ -286,6 +300,7 @@ export class FileKeyStore implements KeyStore {
   /** `key import`: Go's per-block rules (on-disk.md §4.5). Throws after writing when blocks were skipped. */
   async importBlocks(text: string, opts: ImportOptions = {}): Promise<ImportResult> {
     await this.open();
+    const { canonicalIdOf, encodeEncryptedKeyPem, encodePlainKeyPem, parsePrivateKeyPem } = await keyCrypto();
     const result: ImportResult = { written: [], skipped: [] };
     const pending: { loc: string; data: string }[] = [];
     for (const original of pemDecodeAll(text)) {

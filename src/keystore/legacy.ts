@@ -2,7 +2,7 @@
  * Migration of the notary ≤0.3 key layouts (`private/root_keys`, `private/tuf_keys`) to
  * `private/<id>.key`, exactly as Go 0.7 does on every open (on-disk.md §4.6).
  */
-import { promises as fs } from 'node:fs';
+import { promises as fs, lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { pemDecodeFirst, pemEncode } from '../crypto/pem.js';
 import type { Logger } from '../log.js';
@@ -10,9 +10,10 @@ import { listFiles, writeFileAtomic } from './fs-util.js';
 
 const LEGACY_DIRS = ['root_keys', 'tuf_keys'];
 
+/** Synchronous: every key command asks, and fs/promises costs start-up (see fs-util.ts). */
 async function exists(p: string): Promise<boolean> {
   try {
-    await fs.lstat(p);
+    lstatSync(p);
     return true;
   } catch {
     return false;
@@ -59,6 +60,8 @@ export async function migrateLegacyKeys(privateDir: string, log: Logger): Promis
     }
     await fs.rm(subDir, { recursive: true, force: true });
   }
-  await fs.rm(join(privateDir, 'trusted_certificates'), { recursive: true, force: true });
+  // Go removes it on every open; asking first keeps fs/promises off the common path (nothing there)
+  const certs = join(privateDir, 'trusted_certificates');
+  if (await exists(certs)) await fs.rm(certs, { recursive: true, force: true });
   return written;
 }

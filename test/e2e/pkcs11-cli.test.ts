@@ -405,7 +405,7 @@ describe.skipIf(!softhsmAvailable || !addonBuilt)('hardware root keys through th
  * pkcs11js absent (never installed, or failed to build without a compiler): a copy of the built
  * CLI with undici but no pkcs11js. Every command works; a configured module only earns a warning.
  */
-describe.skipIf(!existsSync(join(projectRoot, 'dist', 'bundle', 'main.js')))(
+describe.skipIf(!existsSync(join(projectRoot, 'dist', 'cli-bundle', 'main.cjs')))(
   'without the pkcs11js addon',
   () => {
     let server: NotaryServer;

@@ -8,7 +8,7 @@ const pkg = JSON.parse(readFileSync(`${projectRoot}/package.json`, 'utf8')) as {
 describe('bin/tsnotary.js: framework-level behaviour (subprocess)', () => {
   beforeAll(() => {
     // `npm test` builds first; rebuilding here would pull the bundle from under parallel tests
-    expect(existsSync(`${projectRoot}/dist/bundle/main.js`)).toBe(true);
+    expect(existsSync(`${projectRoot}/dist/cli-bundle/main.cjs`)).toBe(true);
   }, 120_000);
 
   it('--help, -h, help: the root help on stdout, exit 0, same text as Go apart from the program name', {

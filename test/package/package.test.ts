@@ -98,7 +98,8 @@ describe('packed tarball', () => {
       'README.md',
       'LICENSE',
       'bin/tsnotary.js',
-      'dist/bundle/main.js',
+      'bin/package.json',
+      'dist/cli-bundle/main.cjs',
       'dist/bundle/index.js',
       'dist/tsnotary.d.ts',
     ]) {

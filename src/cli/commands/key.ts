@@ -13,7 +13,7 @@ export const keyCommand: CliCommandSpec = {
       name: 'list',
       short: 'Lists keys.',
       long: 'Lists all keys known to notary.',
-      run: lazyHandler(KEY, 'keyList'),
+      run: lazyHandler(() => import('../handlers/key-list.js'), 'keyList'),
     },
     {
       name: 'generate',

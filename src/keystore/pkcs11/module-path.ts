@@ -5,7 +5,6 @@
  * env NOTARY_PKCS11_MODULE, resolved by the CLI), which then replaces the list.
  */
 import { existsSync } from 'node:fs';
-import { platform as osPlatform } from 'node:os';
 
 export const LINUX_MODULE_PATHS: readonly string[] = [
   '/usr/lib/libykcs11.so',
@@ -27,7 +26,7 @@ export const ENV_PKCS11_MODULE = 'NOTARY_PKCS11_MODULE';
 export const ENV_PKCS11_TOKEN_LABEL = 'NOTARY_PKCS11_TOKEN_LABEL';
 
 /** Go's default search list for the platform (Go builds pkcs11 support for Linux and macOS only). */
-export function defaultModulePaths(platform: string = osPlatform()): readonly string[] {
+export function defaultModulePaths(platform: string = process.platform): readonly string[] {
   if (platform === 'darwin') return DARWIN_MODULE_PATHS;
   if (platform === 'linux') return LINUX_MODULE_PATHS;
   return [];
