@@ -96,8 +96,11 @@ export async function ping(
  * Throws CONFIG for unusable TLS settings, as Go fails before any request.
  */
 export async function openRemote(opts: RemoteOptions): Promise<Remote> {
-  const { isFileUrl, openFileArchive } = await import('./archive-remote.js');
-  if (isFileUrl(opts.baseUrl)) return openFileArchive(opts.baseUrl, opts.gun, opts.access);
+  // the archive reader (tar, manifest, fs/promises) is loaded only for file:// remotes
+  if (/^file:/i.test(opts.baseUrl)) {
+    const { openFileArchive } = await import('./archive-remote.js');
+    return openFileArchive(opts.baseUrl, opts.gun, opts.access);
+  }
   const timeouts: RemoteTimeouts = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
   const transport = await createTransport(opts.tls, opts.env, timeouts);
   const result = await ping(transport, opts.baseUrl, opts.tls, timeouts);
